@@ -1,0 +1,51 @@
+# gliner-litert: every target shares one virtual environment, created on first use.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE ?= 1
+
+MODEL ?= knowledgator/gliner-bi-base-v2.0
+OUT ?= build/$(notdir $(MODEL))
+ARTIFACTS ?= $(OUT)
+SEQ_LENS ?= 256 512 1024 2048 4096 8192
+PRECISIONS ?= fp32 int8
+TINY := tests/fixtures/tiny-trained
+DEMO_OUT := build/tiny-trained
+
+.PHONY: venv test test-slow convert validate demo bench fixtures clean
+
+venv: $(STAMP)
+
+# torch first and pinned: an unpinned torch (or one pulled in by another package) is a multi-GB CUDA build.
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
+convert: $(STAMP)
+	$(BIN)/python -m convert --model $(MODEL) --out $(OUT) --seq-lens $(SEQ_LENS) --precisions $(PRECISIONS)
+
+validate: $(STAMP)
+	$(BIN)/python -m validate --model $(MODEL) --artifacts $(ARTIFACTS)
+
+demo: $(STAMP)
+	$(BIN)/python -m convert --model $(TINY) --out $(DEMO_OUT) --seq-lens 256 512 --precisions fp32 int8
+	$(BIN)/python -m validate --model $(TINY) --artifacts $(DEMO_OUT)
+	$(BIN)/python -m runtime --model $(DEMO_OUT) --labels person,organization,location,date,money \
+		"Maria Garcia joined Acme Corp in Paris on May 3, 2021 and paid 200 dollars for a Galaxy S24."
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py --model $(MODEL) --artifacts $(ARTIFACTS)
+
+clean:
+	rm -rf build

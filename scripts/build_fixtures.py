@@ -1,0 +1,170 @@
+"""Builds the offline fixture models: `tiny` (random weights) and `base-random` (full-size architecture).
+
+Nothing here touches the network: tokenizers are trained locally with the `tokenizers` library and the
+encoder configs are inlined into gliner_config.json, so `GLiNER.from_pretrained(dir, local_files_only=True)`
+loads the folder with HF_HUB_OFFLINE=1. `tiny-trained` is made from `tiny` by scripts/train_tiny.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# ModernBERT's special tokens, in the order ettin's tokenizer uses for its [UNK]/[CLS]/[SEP]/[PAD]/[MASK].
+TEXT_SPECIAL = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
+LABELS_SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+# gliner adds these three to the text tokenizer at load (GLiNER._get_special_tokens); they must fit the table.
+GLINER_ADDED_TOKENS = 3
+
+# Shapes of the reference checkpoint knowledgator/gliner-bi-base-v2.0:
+# text = ettin-encoder-150m, labels = bge-small-en-v1.5, gliner hidden 512.
+BASE_TEXT = dict(
+    hidden_size=768, num_hidden_layers=22, num_attention_heads=12, intermediate_size=1152,
+    vocab_size=50368, global_attn_every_n_layers=3, local_attention=128, max_position_embeddings=7999,
+)
+BASE_LABELS = dict(
+    hidden_size=384, num_hidden_layers=12, num_attention_heads=12, intermediate_size=1536,
+    vocab_size=30522, max_position_embeddings=512,
+)
+# Tiny: every width different (64 text, 48 labels, 32 gliner) so every projection is exercised; 4 layers
+# alternating global/sliding with a 16-token window so the window is active at the tested lengths.
+TINY_TEXT = dict(
+    hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96,
+    vocab_size=None, global_attn_every_n_layers=2, local_attention=16, max_position_embeddings=8192,
+)
+TINY_LABELS = dict(
+    hidden_size=48, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96,
+    vocab_size=None, max_position_embeddings=512,
+)
+
+
+def _corpus() -> list[str]:
+    """Text the tiny tokenizers are trained on: the synthetic NER sentences plus a multilingual sampler."""
+    from scripts.synth_ner import tokenizer_corpus
+
+    return tokenizer_corpus()
+
+
+def build_text_tokenizer(corpus: list[str], vocab_size: int, model_max_length: int):
+    """Byte-level BPE with ModernBERT-style special tokens and a `[CLS] $A [SEP]` template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=TEXT_SPECIAL, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(corpus, trainer)
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]",
+        mask_token="[MASK]", model_max_length=model_max_length,
+    )
+
+
+def build_labels_tokenizer(corpus: list[str], vocab_size: int):
+    """Uncased WordPiece (BERT normalizer and pre-tokenizer), as bge-small uses."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=None, clean_text=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    tok.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=LABELS_SPECIAL))
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]",
+        mask_token="[MASK]", model_max_length=512, do_lower_case=True,
+    )
+
+
+def gliner_config(text: dict, labels: dict, hidden_size: int, text_tok, labels_tok, max_len: int) -> dict:
+    text_cfg = dict(text)
+    # Every id the tokenizer can emit, gliner's three added tokens included, must index the embedding table.
+    text_cfg["vocab_size"] = text_cfg["vocab_size"] or len(text_tok) + GLINER_ADDED_TOKENS
+    text_cfg.update(
+        model_type="modernbert", pad_token_id=text_tok.pad_token_id, cls_token_id=text_tok.cls_token_id,
+        sep_token_id=text_tok.sep_token_id, bos_token_id=text_tok.cls_token_id, eos_token_id=text_tok.sep_token_id,
+    )
+    labels_cfg = dict(labels)
+    labels_cfg["vocab_size"] = labels_cfg["vocab_size"] or len(labels_tok)
+    labels_cfg.update(model_type="bert", pad_token_id=labels_tok.pad_token_id)
+    return dict(
+        model_name="offline-text-encoder", labels_encoder="offline-labels-encoder",
+        encoder_config=text_cfg, labels_encoder_config=labels_cfg,
+        hidden_size=hidden_size, span_mode="markerV0", max_width=12, subtoken_pooling="first",
+        num_rnn_layers=1, max_len=max_len, max_types=25, dropout=0.3, words_splitter_type="whitespace",
+        fuse_layers=False, post_fusion_schema="", class_token_index=-1, vocab_size=-1,
+    )
+
+
+def build_model(out: Path, text: dict, labels: dict, hidden_size: int, max_len: int, seed: int,
+                text_vocab: int = 2000, labels_vocab: int = 1000) -> Path:
+    """Writes a loadable GLiNER bi-encoder folder at `out` (atomically: built beside it, then renamed)."""
+    import torch
+    from gliner.config import BiEncoderSpanConfig
+    from gliner.model import BiEncoderSpanGLiNER
+
+    corpus = _corpus()
+    torch.manual_seed(seed)
+    text_tok = build_text_tokenizer(corpus, text_vocab, model_max_length=8192)
+    labels_tok = build_labels_tokenizer(corpus, labels_vocab)
+    cfg = BiEncoderSpanConfig(**gliner_config(text, labels, hidden_size, text_tok, labels_tok, max_len))
+    model = BiEncoderSpanGLiNER(cfg, tokenizer=text_tok, labels_tokenizer=labels_tok)
+    model.eval()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+        text_tok.save_pretrained(tmp)
+        labels_tok.save_pretrained(tmp / "labels_tokenizer")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def build_tiny(out: Path, seed: int = 0) -> Path:
+    # max_len 600 words: above every tiny test text so upstream never truncates what the buckets hold.
+    return build_model(out, TINY_TEXT, TINY_LABELS, hidden_size=32, max_len=600, seed=seed)
+
+
+def build_base_random(out: Path, seed: int = 0) -> Path:
+    # Small trained tokenizers, full-size vocab tables: the weights and graphs have the real shapes.
+    return build_model(out, BASE_TEXT, BASE_LABELS, hidden_size=512, max_len=2048, seed=seed)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("which", choices=["tiny", "base-random"])
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    {"tiny": build_tiny, "base-random": build_base_random}[a.which](a.out, a.seed)
+    print(f"wrote {a.which} model to {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""Text encoder + span head at a fixed sequence length: six arrays in, span logits [1, S, max_width, 25] out."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from wrappers.masks import key_padding_bias, runtime_positions, sliding_window_bias
+
+
+class TextEncoderWrapper(nn.Module):
+    """Restates BiEncoderSpanModel.forward (gliner/modeling/base.py) for one text at a static S.
+
+    Replaced, because they cannot be exported or export badly: the `torch.where` word extraction
+    (extract_first_word_embeddings) becomes an index_select of host-computed first-subword positions
+    (torch.gather lowers to GATHER_ND with large constant index grids); masks and rotary tables are built
+    from runtime positions (constants would grow the file with S); the 4-D einsum becomes a matmul.
+    Left out: the BiLSTM (`rnn`), which the bi-encoder span forward never calls.
+
+    `fuse_span_head=True` reorders the span head's linear algebra (see `_span_logits_fused`): the same
+    function, 12x fewer multiply-adds in its largest layers; `False` runs upstream's SpanMarkerV0 as is.
+    """
+
+    def __init__(self, inner: nn.Module, seq_len: int, fuse_span_head: bool = True, sliding_window: bool = True):
+        super().__init__()
+        cfg = inner.config
+        if cfg.span_mode != "markerV0":
+            raise ValueError(f"span_mode {cfg.span_mode!r} is not supported; only markerV0 (gliner-bi-base-v2.0)")
+        if getattr(cfg, "subtoken_pooling", "first") != "first":
+            raise ValueError("only subtoken_pooling='first' is supported")
+        if getattr(inner, "cross_fuser", None) is not None or cfg.fuse_layers:
+            raise ValueError("post-fusion layers and fuse_layers are not supported")
+        enc = inner.token_rep_layer
+        self.backbone = enc.bert_layer.model
+        bcfg = self.backbone.config
+        if bcfg.model_type != "modernbert":
+            raise ValueError(f"text encoder {bcfg.model_type!r} is not supported; only ModernBERT")
+        self.projection = getattr(enc, "projection", None)
+        self.span = inner.span_rep_layer.span_rep_layer  # SpanMarkerV0
+        self.prompt_rep = inner.prompt_rep_layer
+        self.seq_len = seq_len
+        self.max_width = cfg.max_width
+        self.fuse_span_head = fuse_span_head
+        # `sliding_window=False` exists only as a negative control for the parity tests.
+        self.half_window = bcfg.sliding_window if sliding_window else 10**9
+        self.layer_types = list(bcfg.layer_types)
+
+    def _rotary(self, positions: torch.Tensor, layer_type: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """ModernBertRotaryEmbedding.forward, fed runtime positions instead of a constant arange."""
+        rot = self.backbone.rotary_emb
+        inv_freq = getattr(rot, f"{layer_type}_inv_freq")
+        scaling = getattr(rot, f"{layer_type}_attention_scaling")
+        freqs = positions[:, :, None] * inv_freq[None, None, :].float()  # [B, S, D/2]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos() * scaling, emb.sin() * scaling
+
+    def encode_tokens(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        bb = self.backbone
+        hidden = bb.embeddings(input_ids=input_ids)
+        pos = runtime_positions(attention_mask)
+        masks = {
+            "full_attention": key_padding_bias(attention_mask),
+            "sliding_attention": sliding_window_bias(attention_mask, self.half_window),
+        }
+        rope = {t: self._rotary(pos, t) for t in set(self.layer_types)}
+        for layer in bb.layers:
+            hidden = layer(hidden, attention_mask=masks[layer.attention_type], position_embeddings=rope[layer.attention_type])
+        hidden = bb.final_norm(hidden)
+        if self.projection is not None:
+            hidden = self.projection(hidden)
+        return hidden
+
+    def _span_logits_upstream(self, words: torch.Tensor, span_idx: torch.Tensor, prompts: torch.Tensor):
+        sp = self.span
+        start = torch.index_select(sp.project_start(words), 0, span_idx[:, 0])
+        end = torch.index_select(sp.project_end(words), 0, span_idx[:, 1])
+        span_rep = sp.out_project(torch.cat([start, end], dim=-1).relu())  # [S*K, D]
+        return span_rep @ prompts.transpose(0, 1)  # [S*K, C]
+
+    def _span_logits_fused(self, words: torch.Tensor, span_idx: torch.Tensor, prompts: torch.Tensor):
+        """SpanMarkerV0 + scoring with the algebra reordered (identical function, float32 rounding aside).
+
+        out_project = L2(ReLU(L1(cat(relu(s), relu(e))))). L1 splits over the concatenation, so its two
+        halves run once per word (S rows) instead of once per span (S*K rows), and the bias is added once.
+        The final score L2(h) . p = h . (W2^T p) + b2 . p, so L2 folds into the 25 label vectors:
+        [S*K, 4D] x [4D, 25] instead of [S*K, 4D] x [4D, D] followed by [S*K, D] x [D, 25].
+        """
+        sp = self.span
+        l1, l2 = sp.out_project[0], sp.out_project[3]
+        d = words.shape[-1]
+        w1_start, w1_end = l1.weight[:, :d], l1.weight[:, d:]
+        a = sp.project_start(words).relu() @ w1_start.transpose(0, 1)  # [S, 4D]
+        b = sp.project_end(words).relu() @ w1_end.transpose(0, 1) + l1.bias  # [S, 4D]
+        h = (torch.index_select(a, 0, span_idx[:, 0]) + torch.index_select(b, 0, span_idx[:, 1])).relu()
+        q = prompts @ l2.weight  # [C, 4D]
+        c = prompts @ l2.bias  # [C]
+        return h @ q.transpose(0, 1) + c
+
+    def forward(self, input_ids, attention_mask, first_subword_positions, word_valid_mask, labels_embeds, span_idx):
+        tokens = self.encode_tokens(input_ids, attention_mask)[0]  # [S, D]
+        valid = word_valid_mask[0].to(tokens.dtype)[:, None]
+        # Upstream leaves rows past the last word at zero (new_zeros in extract_first_word_embeddings).
+        words = torch.index_select(tokens, 0, first_subword_positions[0]) * valid  # [S, D]
+        prompts = self.prompt_rep(labels_embeds[0])  # [C, D]
+        spans = span_idx[0]
+        if self.fuse_span_head:
+            logits = self._span_logits_fused(words, spans, prompts)
+        else:
+            logits = self._span_logits_upstream(words, spans, prompts)
+        return {"logits": logits.reshape(1, self.seq_len, self.max_width, -1)}
