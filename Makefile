@@ -23,7 +23,6 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -r requirements.txt
-	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 test: $(STAMP)

@@ -1,0 +1,58 @@
+"""Reads a .tflite file: its operator set and its signature's inputs and outputs (no torch)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+BUILTIN_ONLY_FORBIDDEN = ("CUSTOM", "FLEX", "DELEGATE")
+
+
+def op_names(path: Path) -> set[str]:
+    """Operator names used by every subgraph; custom ops as 'CUSTOM:<code>' (Flex ops are custom 'Flex...')."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.Model.GetRootAsModel(Path(path).read_bytes(), 0)
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    out = set()
+    for i in range(model.OperatorCodesLength()):
+        oc = model.OperatorCodes(i)
+        code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
+        if code == schema.BuiltinOperator.CUSTOM:
+            out.add("CUSTOM:" + (oc.CustomCode() or b"").decode())
+        else:
+            out.add(names.get(code, f"UNKNOWN_{code}"))
+    return out
+
+
+def non_builtin_ops(path: Path) -> set[str]:
+    """Ops a stock Android LiteRT runtime would not have: custom and Flex (select TF) ops."""
+    return {op for op in op_names(path) if op.startswith(BUILTIN_ONLY_FORBIDDEN)}
+
+
+def signature_io(path: Path) -> tuple[str, list[dict], list[dict]]:
+    """(signature name, inputs, outputs) as the interpreter reports them: name, shape, dtype."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(path))
+    sigs = interp.get_signature_list()
+    if len(sigs) != 1:
+        raise ValueError(f"{path} has {len(sigs)} signatures; expected exactly one")
+    name = next(iter(sigs))
+    runner = interp.get_signature_runner(name)
+
+    def rows(details: dict) -> list[dict]:
+        return [
+            {"name": k, "shape": [int(x) for x in d["shape"]], "dtype": d["dtype"].__name__}
+            for k, d in sorted(details.items(), key=lambda kv: kv[1]["index"])
+        ]
+
+    return name, rows(runner.get_input_details()), rows(runner.get_output_details())
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,1 @@
+"""Exports GLiNER bi-encoder variants to .tflite with litert-torch and writes manifest.json (judges no numerics)."""

@@ -1,0 +1,78 @@
+"""Shared fixtures: offline models built once per session, seeded, never from the network."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # a test that touches the network is a bug
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY_TRAINED = ROOT / "tests" / "fixtures" / "tiny-trained"
+CORE_LABELS = ["person", "organization", "location", "date", "product", "event", "disease", "money"]
+LABELS_25 = CORE_LABELS + [
+    "email", "url", "phone number", "programming language", "chemical compound", "law", "court case",
+    "stock ticker", "job title", "nationality", "vehicle", "drug", "gene", "protein", "city", "country", "company",
+]
+
+
+@lru_cache(maxsize=None)
+def load_gliner(path: str):
+    from gliner import GLiNER
+
+    model = GLiNER.from_pretrained(path, local_files_only=True)
+    model.eval()
+    return model
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory) -> Path:
+    from scripts.build_fixtures import build_tiny
+
+    return build_tiny(tmp_path_factory.mktemp("models") / "tiny", seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_trained_dir() -> Path:
+    assert (TINY_TRAINED / "gliner_config.json").is_file(), "tests/fixtures/tiny-trained is missing: run scripts/train_tiny.py"
+    return TINY_TRAINED
+
+
+@pytest.fixture(scope="session", params=["tiny", "tiny-trained"])
+def any_model_dir(request) -> Path:
+    return request.getfixturevalue({"tiny": "tiny_dir", "tiny-trained": "tiny_trained_dir"}[request.param])
+
+
+def fill_text(tokenizer, words_splitter, seq_len: int, fraction: float = 0.96) -> str:
+    """A text whose token count (specials included) is between `fraction` and 100% of seq_len."""
+    pool = [
+        "Maria Garcia joined Acme Corp in Paris on May 3, 2021.",
+        "Dr. Tanaka treated malaria cases in Lagos during the World Cup.",
+        "Shares of Globex fell 3% after the Galaxy S24 recall cost $40 million.",
+        "Zürich-based Helios Pharma opened a lab in 東京 🚀.",
+    ]
+    text, i = "", 0
+    while True:
+        cand = (text + " " + pool[i % len(pool)]).strip()
+        words = [w for w, _, _ in words_splitter(cand)]
+        n = len(tokenizer(words, is_split_into_words=True)["input_ids"])
+        if n > seq_len:
+            break
+        text, i = cand, i + 1
+    words = [w for w, _, _ in words_splitter(text)]
+    n = len(tokenizer(words, is_split_into_words=True)["input_ids"])
+    # top up word by word to reach the fraction
+    extra = "and then Paris again".split()
+    j = 0
+    while n < fraction * seq_len:
+        cand = text + " " + extra[j % len(extra)]
+        m = len(tokenizer([w for w, _, _ in words_splitter(cand)], is_split_into_words=True)["input_ids"])
+        if m > seq_len:
+            break
+        text, n, j = cand, m, j + 1
+    return text

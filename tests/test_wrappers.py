@@ -1,0 +1,113 @@
+"""The export wrappers equal upstream gliner's own forward, on texts that stress the input contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from common.inputs import build_labels_inputs
+from tests.conftest import CORE_LABELS, LABELS_25, fill_text, load_gliner
+from validate.reference import candidate_inputs, upstream_reference, valid_span_mask
+from wrappers import LabelsEncoderWrapper, TextEncoderWrapper
+
+S = 256
+TEXTS = {
+    "one-word": "Paris",
+    "punctuation": "Wait... what?! (Acme) -- [Globex]; \"quoted\" 'text' / slash",
+    "hyphens": "state-of-the-art well-known Jean-Pierre co-founded Rolls-Royce in mid-2020",
+    "digits": "On 2021-05-03 John paid $1,234.56 for 3 items; call 555-0100 or +44 20 7946 0958.",
+    "accents": "Zoë Ångström visited Kraków, São Paulo and Montréal with François Müller.",
+    "cjk": "北京大学的王小明在东京参加了会议。 Tokyo 東京 서울",
+    "emoji": "Launch day 🚀🎉 for the Pixel 8 in New York 😀 👍🏽",
+}
+LABEL_SETS = {"1": ["person"], "5": CORE_LABELS[:5], "25": LABELS_25}
+
+
+def _torch_inputs(arrays):
+    return {k: torch.from_numpy(v).long() if v.dtype == np.int32 else torch.from_numpy(v) for k, v in arrays.items()}
+
+
+def _wrapper_diff(model, text, labels, seq_len=S, **wrapper_kwargs):
+    ref = upstream_reference(model, text, labels)
+    inputs = candidate_inputs(ref, seq_len, model.config.max_width)
+    wrapper = TextEncoderWrapper(model.model, seq_len, **wrapper_kwargs).eval()
+    with torch.no_grad():
+        out = wrapper(**_torch_inputs(inputs.arrays))["logits"][0].numpy()
+    w, c = ref.num_words, len(labels)
+    valid = valid_span_mask(w, model.config.max_width)
+    got, want = out[:w, :, :c][valid], ref.logits[:w, :, :c][valid]
+    return float(np.abs(got - want).max()), float(np.abs(want).max())
+
+
+def _fill(model, seq_len=S):
+    proc = model.data_processor
+    return fill_text(proc.transformer_tokenizer, proc.words_splitter, seq_len)
+
+
+@pytest.mark.parametrize("labels_key", list(LABEL_SETS))
+@pytest.mark.parametrize("text_key", list(TEXTS) + ["fill-95"])
+def test_text_wrapper_matches_upstream(any_model_dir, text_key, labels_key):
+    model = load_gliner(str(any_model_dir))
+    text = _fill(model) if text_key == "fill-95" else TEXTS[text_key]
+    diff, scale = _wrapper_diff(model, text, LABEL_SETS[labels_key])
+    assert diff <= 1e-5 * max(1.0, scale), f"max abs diff {diff:.3g} (max |logit| {scale:.3g})"
+
+
+@pytest.mark.parametrize("fuse", [False, True], ids=["upstream-head", "fused-head"])
+def test_span_head_modes_match_upstream(tiny_trained_dir, fuse):
+    model = load_gliner(str(tiny_trained_dir))
+    diff, scale = _wrapper_diff(model, _fill(model), LABELS_25, fuse_span_head=fuse)
+    assert diff <= 1e-5 * max(1.0, scale)
+
+
+def test_fill_text_fills_the_bucket(tiny_trained_dir):
+    model = load_gliner(str(tiny_trained_dir))
+    ref = upstream_reference(model, _fill(model), ["person"])
+    assert 0.95 * S <= len(ref.input_ids) <= S
+
+
+def test_negative_control_without_sliding_window_fails(tiny_trained_dir):
+    """The parity check has teeth: dropping the sliding window must break it on a text longer than the window."""
+    model = load_gliner(str(tiny_trained_dir))
+    diff, scale = _wrapper_diff(model, _fill(model), CORE_LABELS, sliding_window=False)
+    assert diff > 1e-5 * max(1.0, scale) * 10, f"diff {diff:.3g} unexpectedly small"
+
+
+def test_labels_wrapper_matches_encode_labels(any_model_dir):
+    model = load_gliner(str(any_model_dir))
+    tok = model.data_processor.labels_tokenizer
+    encodings = [tok(label)["input_ids"] for label in LABELS_25]
+    arrays = build_labels_inputs(encodings, tok("")["input_ids"])
+    wrapper = LabelsEncoderWrapper(model.model).eval()
+    with torch.no_grad():
+        got = wrapper(**_torch_inputs(arrays))["labels_embeds"].numpy()
+    want = model.encode_labels(LABELS_25).numpy()
+    assert got.shape == (25, want.shape[1])
+    assert np.abs(got - want).max() <= 1e-5
+
+
+def test_bilstm_is_never_called_and_not_exported(tiny_trained_dir, tmp_path):
+    model = load_gliner(str(tiny_trained_dir))
+    assert hasattr(model.model, "rnn"), "the checkpoint carries the LSTM, as upstream's does"
+    calls = []
+    handle = model.model.rnn.register_forward_hook(lambda *a: calls.append(1))
+    text = "Maria Garcia joined Acme Corp in Paris on May 3, 2021."
+    try:
+        before = model.predict_entities(text, CORE_LABELS, threshold=0.3)
+    finally:
+        handle.remove()
+    assert calls == []
+    saved = {k: v.clone() for k, v in model.model.rnn.state_dict().items()}
+    try:
+        for fill in (torch.zeros_like, lambda t: torch.randn_like(t) * 10):
+            with torch.no_grad():
+                for p in model.model.rnn.parameters():
+                    p.copy_(fill(p))
+            assert model.predict_entities(text, CORE_LABELS, threshold=0.3) == before
+    finally:
+        model.model.rnn.load_state_dict(saved)
+    wrapper = TextEncoderWrapper(model.model, S)
+    assert not [k for k in wrapper.state_dict() if "rnn" in k or "lstm" in k.lower()]
+    lstm_params = {id(p) for p in model.model.rnn.parameters()}
+    assert not lstm_params & {id(p) for p in wrapper.parameters()}
