@@ -31,7 +31,7 @@ def upstream_reference(model, text: str, labels: list[str]) -> Reference:
         raise ValueError("empty text has no reference")
     batch = model.collate_batch(prep["input_x"], prep["entity_types"])
     out = model.model(**batch)
-    labels_embeds = model.model.token_rep_layer.encode_labels(batch["labels_input_ids"], batch["labels_attention_mask"])
+    labels_embeds = upstream_label_embeds(model, labels)
     words = prep["tokens"][0]
     num_words = int(batch["text_lengths"][0, 0])  # upstream truncates to config.max_len words
     enc = model.data_processor.transformer_tokenizer(words, is_split_into_words=True, truncation=True)
@@ -43,6 +43,13 @@ def upstream_reference(model, text: str, labels: list[str]) -> Reference:
         word_ids=list(enc.word_ids()),
         num_words=num_words,
     )
+
+
+@torch.no_grad()
+def upstream_label_embeds(model, labels: list[str]) -> torch.Tensor:
+    """`BiEncoderGLiNER.encode_labels` (gliner/model.py) in one batch, without its progress bar."""
+    tok = model.data_processor.labels_tokenizer(labels, return_tensors="pt", truncation=True, padding="max_length")
+    return model.model.token_rep_layer.encode_labels(**tok)
 
 
 def candidate_inputs(ref: Reference, seq_len: int, max_width: int, labels_embeds: np.ndarray | None = None) -> TextInputs:

@@ -1,0 +1,71 @@
+"""CLI: python -m validate --model HUB_ID_OR_DIR --artifacts DIR [--report DIR] [--thresholds 0.3 0.5]."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m validate", description=__doc__)
+    p.add_argument("--model", required=True, help="the upstream model the artifacts came from (hub id or folder)")
+    p.add_argument("--artifacts", required=True, type=Path, help="folder with manifest.json")
+    p.add_argument("--report", type=Path, help="where report.json/.md and plots go (default: ARTIFACTS/report)")
+    p.add_argument("--thresholds", nargs="+", type=float, default=[0.3, 0.5])
+    p.add_argument("--only", nargs="+", metavar="VARIANT", help="validate only these artifacts (file stems)")
+    p.add_argument("--threads", type=int, default=2, help="LiteRT threads (default: %(default)s)")
+    p.add_argument("--random-weights", action="store_true",
+                   help="the model has random weights: report int8 entity F1 but do not judge it (scores sit near 0.5)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if any(not 0 < t < 1 for t in args.thresholds):
+        print("error: thresholds must lie in (0, 1)", file=sys.stderr)
+        return 2
+    from convert import manifest as mf
+    from convert.run import tool_versions
+    from convert.source import SourceError, load_model, resolve
+    from validate import harness, report
+
+    try:
+        man = mf.read(args.artifacts)
+        if man is None:
+            raise SourceError(f"{args.artifacts} has no manifest.json; convert first (python -m convert ...)")
+        source = resolve(args.model, offline=os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"))
+        if man.get("source", {}).get("weights_sha256") != source.weights_sha256:
+            raise SourceError(
+                f"{args.artifacts} was converted from other weights than {args.model} "
+                "(manifest weights_sha256 differs); validate against the model it was converted from"
+            )
+        model = load_model(source)
+        results, meta = harness.run(model, man, args.artifacts, tuple(args.thresholds),
+                                    set(args.only) if args.only else None, args.threads, not args.random_weights)
+    except (SourceError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    cmd = ["python", "-m", "validate", "--model", args.model, "--artifacts", str(args.artifacts)]
+    if args.random_weights:
+        cmd.append("--random-weights")
+    rep = report.build(results, meta, model=args.model, artifacts=args.artifacts, manifest=man,
+                       thresholds=args.thresholds, judge_entities=not args.random_weights,
+                       reproduce=shlex.join(cmd), tools=tool_versions())
+    out = args.report or args.artifacts / "report"
+    written = report.write(rep, out)
+    print(f"report: {', '.join(str(p) for p in written)}")
+    failing = [r for r in rep["results"] if not r["passed"]]
+    if failing:
+        print(f"{len(failing)} of {len(rep['results'])} artifacts FAILED:", file=sys.stderr)
+        for r in failing:
+            print(f"  {r['variant']}: {'; '.join(r['failures'])}\n    reproduce: {r['reproduce']}", file=sys.stderr)
+        return 1
+    print(f"all {len(rep['results'])} artifacts passed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,300 @@
+"""Validates every artifact of a manifest against upstream: statistics, stage reached, verdict, per variant."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+
+from common.inputs import build_labels_inputs
+from common.tflite import sha256_file
+from common.variants import LABEL_TOKENS, MAX_LABELS, Component, Precision, Variant
+from runtime.decoding import decode_spans
+from validate.reference import Reference, candidate_inputs, upstream_label_embeds, upstream_reference, valid_span_mask
+from validate.stats import LabelStats, SpanStats
+from validate.suite import SuiteItem, fill_texts, load_suite
+
+
+class Stage(Enum):
+    """How far an artifact got; a result's status is the last stage it reached (ExecuTorch reporting.py)."""
+
+    LISTED = "listed in manifest"
+    FOUND = "file found"
+    SHA_MATCHED = "sha256 matched"
+    LOADED = "loaded"
+    RAN = "ran"
+    SHAPES_MATCHED = "shapes matched"
+    WITHIN_TOLERANCE = "within tolerance"
+
+
+@dataclass
+class Result:
+    variant: Variant
+    file: str
+    bytes: int
+    stage: Stage = Stage.LISTED
+    failures: list[str] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+    timing_ms: dict = field(default_factory=dict)
+    judged: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.stage is Stage.WITHIN_TOLERANCE and not self.failures
+
+
+@dataclass
+class Case:
+    item: SuiteItem
+    ref: Reference
+    num_tokens: int
+    entities: dict  # threshold -> set of (start, end, label), upstream logits decoded
+
+
+class Interp:
+    """One LiteRT interpreter with its single signature runner."""
+
+    def __init__(self, path: Path, num_threads: int | None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.interp = Interpreter(model_path=str(path), num_threads=num_threads)
+        self.runner = self.interp.get_signature_runner()
+        self.times: list[float] = []
+
+    def __call__(self, **arrays) -> np.ndarray:
+        t = time.perf_counter()
+        out = self.runner(**arrays)
+        self.times.append((time.perf_counter() - t) * 1e3)
+        return next(iter(out.values()))
+
+    def timing(self) -> dict:
+        if not self.times:
+            return {}
+        return {"calls": len(self.times), "median": statistics.median(self.times), "max": max(self.times)}
+
+
+def entity_sets(logits: np.ndarray, num_words: int, labels, thresholds) -> dict:
+    return {t: {(s, e, lab) for s, e, lab, _ in decode_spans(logits, num_words, list(labels), t)} for t in thresholds}
+
+
+def build_cases(model, items: list[SuiteItem], thresholds) -> tuple[list[Case], list[str]]:
+    cases, skipped = [], []
+    for it in items:
+        if not it.text.strip():
+            skipped.append(it.id)  # upstream returns [] without running the model
+            continue
+        ref = upstream_reference(model, it.text, list(it.labels))
+        w = ref.num_words
+        cases.append(Case(it, ref, len(ref.input_ids), entity_sets(ref.logits[:w], w, it.labels, thresholds)))
+    return cases, skipped
+
+
+def suite_items(model, seq_lens: list[int]) -> list[SuiteItem]:
+    """The bundled suite plus texts filling ~50% and ~95% of each bucket, counted in the model's tokens."""
+    tok = model.data_processor.transformer_tokenizer
+    split = model.data_processor.words_splitter
+
+    def count_tokens(text: str) -> int:
+        return len(tok([w for w, _, _ in split(text)], is_split_into_words=True)["input_ids"])
+
+    items = load_suite()
+    for s in sorted(seq_lens):
+        items += fill_texts(count_tokens, s)
+    return items
+
+
+def _check_file(res: Result, folder: Path, entry: dict) -> Path | None:
+    path = folder / entry["file"]
+    if not path.is_file():
+        res.failures.append(f"{entry['file']} is listed in manifest.json but missing; reconvert it")
+        return None
+    res.stage = Stage.FOUND
+    if sha256_file(path) != entry["sha256"]:
+        res.failures.append(
+            f"{entry['file']}: sha256 does not match manifest.json (file changed after conversion); refusing to run it"
+        )
+        return None
+    res.stage = Stage.SHA_MATCHED
+    return path
+
+
+def _judge_labels(res: Result, stats: dict) -> None:
+    tol = res.variant.precision.tolerance
+    if stats["labels"] == 0:
+        res.failures.append("no label was validated")
+    if stats["nonfinite"]:
+        res.failures.append(f"{stats['nonfinite']} NaN/Inf values in labels_embeds")
+    if tol.max_rel_error is not None:
+        rel = stats["relative_error"]
+        res.judged.append(f"relative error <= {tol.max_rel_error:g}")
+        if not rel <= tol.max_rel_error:
+            res.failures.append(f"labels_embeds relative error {rel:.3g} > {tol.max_rel_error:g}")
+    if tol.min_label_cosine is not None:
+        res.judged.append(f"min cosine >= {tol.min_label_cosine:g}")
+        if not stats["min_cosine"] >= tol.min_label_cosine:
+            res.failures.append(f"labels_embeds min cosine {stats['min_cosine']:.6f} < {tol.min_label_cosine:g}")
+
+
+def _judge_text(res: Result, path_stats: dict, judge_entities: bool) -> None:
+    tol = res.variant.precision.tolerance
+    for name, st in path_stats.items():
+        if st["items"] == 0:
+            if name == "upstream_labels":
+                res.failures.append("no suite input fits this bucket")
+            continue
+        if st["nonfinite"]:
+            res.failures.append(f"[{name}] {st['nonfinite']} NaN/Inf logits")
+        if tol.max_rel_error is not None:
+            if not st["relative_error"] <= tol.max_rel_error:
+                res.failures.append(f"[{name}] relative error {st['relative_error']:.3g} > {tol.max_rel_error:g}")
+        if tol.flip_margin is not None:
+            for t, n in st["flips_beyond_margin"].items():
+                if n:
+                    res.failures.append(f"[{name}] {n} decision flips at {t} with the reference > {tol.flip_margin:g} away")
+        if tol.min_entity_f1 is not None and judge_entities and name == "tflite_labels":
+            for t, e in st["entities"].items():
+                if not e["f1"] >= tol.min_entity_f1:
+                    res.failures.append(f"[{name}] entity F1 {e['f1']:.4f} at {t} < {tol.min_entity_f1:g}")
+    if tol.max_rel_error is not None:
+        res.judged.append(f"relative error <= {tol.max_rel_error:g}")
+    if tol.flip_margin is not None:
+        res.judged.append(f"no flips beyond {tol.flip_margin:g} of a threshold")
+    if tol.min_entity_f1 is not None:
+        res.judged.append(f"entity F1 >= {tol.min_entity_f1:g}" if judge_entities else "entity F1 reported, not judged (random weights)")
+
+
+def validate_labels(model, res: Result, path: Path, labels: list[str], num_threads) -> np.ndarray | None:
+    """Returns the .tflite label embeddings (label order) for the text graphs' path (a)."""
+    tok = model.data_processor.labels_tokenizer
+    ref = upstream_label_embeds(model, labels).numpy()
+    encs = [tok(lab)["input_ids"] for lab in labels]
+    # Upstream encodes a label of any length; the [25, 32] graph cuts it, so those are reported apart.
+    truncated = np.array([len(e) > LABEL_TOKENS for e in encs])
+    try:
+        interp = Interp(path, num_threads)
+    except Exception as e:  # noqa: BLE001 - any loader failure is this artifact's failure
+        res.failures.append(f"LiteRT could not load it: {e}")
+        return None
+    res.stage = Stage.LOADED
+    empty = tok("")["input_ids"]
+    got = []
+    for i in range(0, len(labels), MAX_LABELS):
+        chunk = encs[i : i + MAX_LABELS]
+        out = interp(**build_labels_inputs(chunk, empty))
+        got.append(out[: len(chunk)])
+    res.stage = Stage.RAN
+    got = np.concatenate(got)
+    if got.shape != ref.shape:
+        res.failures.append(f"labels_embeds shape {got.shape} != upstream {ref.shape}")
+        return None
+    res.stage = Stage.SHAPES_MATCHED
+    st = LabelStats()
+    st.add(ref, got, truncated)
+    stats = st.finish()
+    keep = ~truncated
+    stats["relative_error"] = stats["max_abs"] / float(np.abs(ref[keep]).max()) if keep.any() else 0.0
+    res.stats = {"labels": stats}
+    res.timing_ms = interp.timing()
+    _judge_labels(res, stats)
+    if not res.failures:
+        res.stage = Stage.WITHIN_TOLERANCE
+    return got
+
+
+def validate_text(model, res: Result, path: Path, entry: dict, cases: list[Case], thresholds,
+                  tflite_label_embeds: dict | None, num_threads, judge_entities: bool) -> None:
+    v = res.variant
+    k = model.config.max_width
+    try:
+        interp = Interp(path, num_threads)
+    except Exception as e:  # noqa: BLE001
+        res.failures.append(f"LiteRT could not load it: {e}")
+        return
+    res.stage = Stage.LOADED
+    tol = v.precision.tolerance
+    margin = tol.flip_margin if tol.flip_margin is not None else 1e-5
+    paths = {"upstream_labels": SpanStats(tuple(thresholds), margin)}
+    if tflite_label_embeds is not None:
+        paths["tflite_labels"] = SpanStats(tuple(thresholds), margin)
+    skipped_truncated = 0
+    limit = min(v.seq_len, entry.get("max_valid_tokens", v.seq_len))
+    shape_ok = True
+    for case in cases:
+        if case.num_tokens > limit or case.ref.num_words > v.seq_len:
+            continue
+        w, c = case.ref.num_words, len(case.item.labels)
+        valid = valid_span_mask(w, k)
+        want = case.ref.logits[:w, :, :c][valid]
+        feeds = {"upstream_labels": None}
+        if tflite_label_embeds is not None:
+            emb = [tflite_label_embeds.get(lab) for lab in case.item.labels]
+            if any(e is None for e in emb):
+                skipped_truncated += 1
+            else:
+                feeds["tflite_labels"] = np.stack(emb)
+        for name, emb in feeds.items():
+            inputs = candidate_inputs(case.ref, v.seq_len, k, emb)
+            out = interp(**inputs.arrays)
+            res.stage = max(res.stage, Stage.RAN, key=list(Stage).index)
+            if out.shape != (1, v.seq_len, k, MAX_LABELS):
+                shape_ok = False
+                res.failures.append(f"logits shape {out.shape} != {(1, v.seq_len, k, MAX_LABELS)}")
+                break
+            logits = out[0, :w, :, :c]
+            paths[name].add(want, logits[valid], case.entities, entity_sets(logits, w, case.item.labels, thresholds))
+        if not shape_ok:
+            return
+    if res.stage is Stage.RAN:
+        res.stage = Stage.SHAPES_MATCHED
+    res.stats = {name: st.finish() for name, st in paths.items()}
+    res.stats["items_skipped_truncated_labels"] = skipped_truncated
+    res.timing_ms = interp.timing()
+    _judge_text(res, {n: res.stats[n] for n in paths}, judge_entities)
+    if res.stage is Stage.SHAPES_MATCHED and not res.failures:
+        res.stage = Stage.WITHIN_TOLERANCE
+
+
+def run(model, manifest: dict, folder: Path, thresholds=(0.3, 0.5), only: set[str] | None = None,
+        num_threads: int | None = 2, judge_entities: bool = True, log=print) -> tuple[list[Result], dict]:
+    """Validates every artifact listed (or those in `only`); never stops at the first failure."""
+    entries = manifest.get("artifacts", {})
+    variants = sorted((Variant.from_stem(s) for s in entries), key=lambda v: v.sort_key)
+    if only:
+        unknown = only - set(entries)
+        if unknown:
+            raise ValueError(f"--only names artifacts not in the manifest: {', '.join(sorted(unknown))}")
+        variants = [v for v in variants if str(v) in only]
+    seq_lens = sorted({v.seq_len for v in variants if v.component is Component.TEXT})
+    t0 = time.time()
+    items = suite_items(model, seq_lens)
+    cases, skipped = build_cases(model, items, thresholds)
+    log(f"reference: {len(cases)} suite inputs through upstream in {time.time() - t0:.1f} s ({len(skipped)} empty skipped)")
+    all_labels = list(dict.fromkeys(lab for c in cases for lab in c.item.labels))
+    results: list[Result] = []
+    label_embeds: dict[Precision, dict] = {}
+    for v in variants:
+        entry = entries[str(v)]
+        res = Result(v, entry["file"], entry.get("bytes", 0))
+        t = time.time()
+        path = _check_file(res, folder, entry)
+        if path is not None:
+            if v.component is Component.LABELS:
+                got = validate_labels(model, res, path, all_labels, num_threads)
+                if got is not None:
+                    tok = model.data_processor.labels_tokenizer
+                    label_embeds[v.precision] = {
+                        lab: row for lab, row in zip(all_labels, got) if len(tok(lab)["input_ids"]) <= LABEL_TOKENS
+                    }
+            else:
+                validate_text(model, res, path, entry, cases, thresholds, label_embeds.get(v.precision),
+                              num_threads, judge_entities)
+        results.append(res)
+        log(f"{'PASS' if res.passed else 'FAIL'} {v} ({res.stage.value}) in {time.time() - t:.1f} s"
+            + "".join(f"\n    - {f}" for f in res.failures))
+    meta = {"suite_items": len(items), "suite_cases": len(cases), "suite_skipped_empty": skipped,
+            "labels_validated": len(all_labels)}
+    return results, meta
