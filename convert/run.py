@@ -111,12 +111,12 @@ def estimate_bytes(model, variants: list[Variant]) -> int:
 def check_output_dir(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise SourceError(f"--out {out} is a file; pass a folder (it is created if missing)")
-    out.mkdir(parents=True, exist_ok=True)
     try:
+        out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out):
             pass
     except OSError as e:
-        raise SourceError(f"--out {out} is not writable ({e.strerror}); pick another folder or fix its permissions")
+        raise SourceError(f"--out {out} is not writable ({e.strerror or e}); pick another folder or fix its permissions")
 
 
 def check_disk(out: Path, needed: int) -> None:

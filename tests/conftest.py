@@ -76,3 +76,28 @@ def fill_text(tokenizer, words_splitter, seq_len: int, fraction: float = 0.96) -
             break
         text, n, j = cand, m, j + 1
     return text
+
+
+TEST_SEQ_LENS = (256, 512)
+
+
+def convert_into(model_dir: Path, out: Path, seq_lens=TEST_SEQ_LENS, precisions=("fp32", "int8", "int8w"), model=None,
+                 log=lambda *a: None) -> dict:
+    """Real litert-torch conversion of `model_dir` (or of `model`, a modified copy, labelled as model_dir)."""
+    from common.variants import Precision, all_variants
+    from convert.run import Options, convert_all
+    from convert.source import resolve
+
+    source = resolve(str(model_dir), offline=True)
+    if model is None:
+        model = load_gliner(str(model_dir))
+    variants = all_variants(seq_lens, [Precision.parse(p) for p in precisions])
+    return convert_all(model, source, variants, out, Options(log=log))
+
+
+@pytest.fixture(scope="session")
+def tiny_trained_artifacts(tmp_path_factory, tiny_trained_dir) -> Path:
+    """tiny-trained converted once per session at two buckets in every precision; later suites reuse it."""
+    out = tmp_path_factory.mktemp("artifacts") / "tiny-trained"
+    convert_into(tiny_trained_dir, out)
+    return out

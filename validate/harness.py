@@ -259,8 +259,12 @@ def validate_text(model, res: Result, path: Path, entry: dict, cases: list[Case]
 
 
 def run(model, manifest: dict, folder: Path, thresholds=(0.3, 0.5), only: set[str] | None = None,
-        num_threads: int | None = 2, judge_entities: bool = True, log=print) -> tuple[list[Result], dict]:
-    """Validates every artifact listed (or those in `only`); never stops at the first failure."""
+        num_threads: int | None = 2, judge_entities: bool = True, log=print,
+        items: list[SuiteItem] | None = None) -> tuple[list[Result], dict]:
+    """Validates every artifact listed (or those in `only`); never stops at the first failure.
+
+    `items` replaces the bundled suite (tests use a small subset to keep their teeth cheap).
+    """
     entries = manifest.get("artifacts", {})
     variants = sorted((Variant.from_stem(s) for s in entries), key=lambda v: v.sort_key)
     if only:
@@ -270,7 +274,7 @@ def run(model, manifest: dict, folder: Path, thresholds=(0.3, 0.5), only: set[st
         variants = [v for v in variants if str(v) in only]
     seq_lens = sorted({v.seq_len for v in variants if v.component is Component.TEXT})
     t0 = time.time()
-    items = suite_items(model, seq_lens)
+    items = suite_items(model, seq_lens) if items is None else items
     cases, skipped = build_cases(model, items, thresholds)
     log(f"reference: {len(cases)} suite inputs through upstream in {time.time() - t0:.1f} s ({len(skipped)} empty skipped)")
     all_labels = list(dict.fromkeys(lab for c in cases for lab in c.item.labels))

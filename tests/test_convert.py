@@ -1,0 +1,192 @@
+"""Conversion contract: manifest matches files, static shapes, builtin ops, size flat in S, atomic, resumable, refusals."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from common.inputs import input_shapes, output_shape
+from common.tflite import non_builtin_ops, sha256_file, signature_io
+from common.variants import Component, Precision, Variant
+from convert import manifest as mf
+from convert.run import check_disk, check_output_dir
+from convert.source import SourceError, load_model, resolve
+from tests.conftest import TEST_SEQ_LENS, convert_into
+
+ALL = [Variant(Component.LABELS, p) for p in Precision] + [
+    Variant(Component.TEXT, p, s) for s in TEST_SEQ_LENS for p in Precision
+]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+def test_manifest_entry_matches_file_and_contract(tiny_trained_artifacts, variant):
+    man = mf.read(tiny_trained_artifacts)
+    entry = man["artifacts"][str(variant)]
+    path = tiny_trained_artifacts / variant.file_name
+    assert entry["file"] == variant.file_name
+    assert entry["sha256"] == sha256_file(path)
+    assert entry["bytes"] == path.stat().st_size
+    assert (entry["component"], entry["seq_len"], entry["precision"]) == (
+        variant.component.value, variant.seq_len, variant.precision.suffix)
+    sig, inputs, outputs = signature_io(path)
+    assert entry["signature"] == sig and entry["inputs"] == inputs and entry["outputs"] == outputs
+    cfg = man["config"]
+    want = input_shapes(variant.component, variant.seq_len, cfg["max_width"], cfg["hidden_size"])
+    assert {i["name"]: tuple(i["shape"]) for i in inputs} == want
+    assert all(i["dtype"] == ("float32" if i["name"] == "labels_embeds" else "int32") for i in inputs)
+    name = "labels_embeds" if variant.component is Component.LABELS else "logits"
+    assert [(o["name"], tuple(o["shape"]), o["dtype"]) for o in outputs] == [
+        (name, output_shape(variant.component, variant.seq_len, cfg["max_width"], cfg["hidden_size"]), "float32")]
+    assert entry["max_valid_tokens"] == (32 if variant.component is Component.LABELS else variant.seq_len)
+    assert not non_builtin_ops(path), "Flex/custom ops would not run on a stock LiteRT runtime"
+
+
+def test_manifest_folder_fields(tiny_trained_artifacts, tiny_trained_dir):
+    man = mf.read(tiny_trained_artifacts)
+    assert man["source"]["weights_sha256"] == sha256_file(tiny_trained_dir / "model.safetensors")
+    assert man["config"]["max_width"] == 12 and man["config"]["words_splitter_type"] == "whitespace"
+    for tool in ("torch", "litert-torch", "ai-edge-litert", "ai-edge-quantizer", "gliner", "transformers"):
+        assert man["tools"][tool] != "missing"
+    for entry in man["artifacts"].values():
+        assert entry["convert_seconds"] >= 0 and entry["peak_rss_bytes"] > 0
+    for d in ("text_tokenizer", "labels_tokenizer"):
+        assert (tiny_trained_artifacts / d / "tokenizer.json").is_file()
+    assert json.loads((tiny_trained_artifacts / "gliner_config.json").read_text())["span_mode"] == "markerV0"
+
+
+@pytest.mark.parametrize("precision", list(Precision), ids=str)
+def test_text_size_is_flat_in_seq_len(tiny_trained_artifacts, precision):
+    small, large = (tiny_trained_artifacts / Variant(Component.TEXT, precision, s).file_name for s in TEST_SEQ_LENS)
+    growth = large.stat().st_size / small.stat().st_size - 1
+    assert growth < 0.01, f"{precision}: {growth:.2%} larger at S={TEST_SEQ_LENS[-1]}: an S-sized constant crept in"
+
+
+def test_quantized_files_are_smaller(tiny_trained_artifacts):
+    for s in TEST_SEQ_LENS:
+        fp32 = (tiny_trained_artifacts / Variant(Component.TEXT, Precision.FP32, s).file_name).stat().st_size
+        int8 = (tiny_trained_artifacts / Variant(Component.TEXT, Precision.INT8, s).file_name).stat().st_size
+        assert int8 < 0.5 * fp32
+
+
+def test_second_run_converts_nothing(tiny_trained_artifacts, tiny_trained_dir):
+    before = {p.name: (p.stat().st_mtime_ns, sha256_file(p)) for p in tiny_trained_artifacts.glob("*.tflite")}
+    lines = []
+    convert_into(tiny_trained_dir, tiny_trained_artifacts, log=lines.append)
+    after = {p.name: (p.stat().st_mtime_ns, sha256_file(p)) for p in tiny_trained_artifacts.glob("*.tflite")}
+    assert before == after
+    assert any("up to date" in line for line in lines), lines
+
+
+def test_interrupted_write_leaves_no_accepted_artifact(tiny_trained_dir, tmp_path, monkeypatch):
+    import convert.export as export
+
+    real = export.export_fp32
+
+    def interrupted(model, variant, dest, *a, **k):
+        real(model, variant, dest, *a, **k)  # the temporary file is complete...
+        raise KeyboardInterrupt  # ...and the user hits Ctrl-C before the rename
+
+    monkeypatch.setattr(export, "export_fp32", interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        convert_into(tiny_trained_dir, out, seq_lens=(256,), precisions=("fp32",))
+    assert not list(out.glob("*.tflite"))
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert mf.read(out)["artifacts"] == {}
+    # A complete-looking file that the manifest does not list is not accepted: the next run redoes it.
+    monkeypatch.setattr(export, "export_fp32", real)
+    stray = out / "labels_encoder_fp32.tflite"
+    stray.write_bytes(b"not a model")
+    lines = []
+    convert_into(tiny_trained_dir, out, seq_lens=(256,), precisions=("fp32",), log=lines.append)
+    assert sha256_file(stray) == mf.read(out)["artifacts"]["labels_encoder_fp32"]["sha256"]
+    assert stray.stat().st_size > 1000
+
+
+# ---- refusals: each names the problem and the fix ----
+
+def test_refuses_folder_without_gliner_config(tmp_path):
+    with pytest.raises(SourceError, match="no gliner_config.json.*GLiNER.save_pretrained"):
+        resolve(str(tmp_path), offline=True)
+
+
+def test_refuses_a_file_as_model(tmp_path):
+    f = tmp_path / "model.bin"
+    f.write_bytes(b"x")
+    with pytest.raises(SourceError, match="is a file; pass the model folder"):
+        resolve(str(f), offline=True)
+
+
+def test_refuses_uni_encoder(tiny_trained_dir, tmp_path):
+    d = tmp_path / "uni"
+    shutil.copytree(tiny_trained_dir, d)
+    cfg = json.loads((d / "gliner_config.json").read_text())
+    cfg.pop("labels_encoder", None)
+    cfg.pop("labels_encoder_config", None)
+    cfg["model_type"] = "gliner_uni_encoder_span"
+    (d / "gliner_config.json").write_text(json.dumps(cfg))
+    with pytest.raises(SourceError, match="gliner_uni_encoder_span, not a bi-encoder span model"):
+        resolve(str(d), offline=True)
+
+
+def test_refuses_remote_code(tiny_trained_dir, tmp_path):
+    d = tmp_path / "remote"
+    shutil.copytree(tiny_trained_dir, d)
+    cfg = json.loads((d / "gliner_config.json").read_text())
+    cfg["encoder_config"]["auto_map"] = {"AutoModel": "evil.Model"}
+    (d / "gliner_config.json").write_text(json.dumps(cfg))
+    with pytest.raises(SourceError, match="remote code"):
+        resolve(str(d), offline=True)
+
+
+def test_refuses_tokenizer_beyond_embedding_table(tiny_trained_dir, tmp_path):
+    from transformers import AutoTokenizer
+
+    d = tmp_path / "bigtok"
+    shutil.copytree(tiny_trained_dir, d)
+    tok = AutoTokenizer.from_pretrained(str(d))
+    tok.add_tokens([f"newtoken{i}" for i in range(50)])
+    tok.save_pretrained(str(d))
+    with pytest.raises(SourceError, match="text tokenizer has .* ids but the text embedding table has"):
+        load_model(resolve(str(d), offline=True))
+
+
+def test_refuses_hub_id_offline_at_once(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    t = time.time()
+    with pytest.raises(SourceError, match="knowledgator/gliner-bi-base-v2.0.*HF_HUB_OFFLINE.*--model DIR"):
+        resolve("knowledgator/gliner-bi-base-v2.0", offline=True)
+    assert time.time() - t < 10, "must fail at once, not retry"
+
+
+def test_refuses_output_path_that_is_a_file(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(SourceError, match="is a file; pass a folder"):
+        check_output_dir(f)
+
+
+def test_refuses_unwritable_output(tmp_path):
+    with pytest.raises(SourceError, match="not writable"):
+        check_output_dir(Path("/proc/gliner-litert-test/out"))
+
+
+def test_refuses_when_disk_is_short(tmp_path):
+    with pytest.raises(SourceError, match="not enough free disk.*need about"):
+        check_disk(tmp_path, needed=10**16)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--seq-lens", "300"], "unknown seq_len 300"),
+    (["--precisions", "int4"], "unknown precision 'int4'"),
+])
+def test_cli_refuses_unknown_variants(tmp_path, capsys, args, message):
+    from convert.__main__ import main
+
+    assert main(["--model", str(tmp_path), "--out", str(tmp_path / "o"), *args]) == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,129 @@
+"""The validation harness: the CI parity gate on tiny-trained, and tests that it has teeth."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+
+import pytest
+import torch
+
+from convert import manifest as mf
+from tests.conftest import convert_into, load_gliner
+from validate import harness
+from validate.__main__ import main as validate_main
+from validate.suite import fill_texts, load_suite
+
+
+@pytest.fixture(scope="session")
+def gate_report(tiny_trained_artifacts, tiny_trained_dir, tmp_path_factory):
+    """`python -m validate` on the converted tiny-trained: the full suite, every artifact, as CI runs it."""
+    out = tmp_path_factory.mktemp("report")
+    code = validate_main(["--model", str(tiny_trained_dir), "--artifacts", str(tiny_trained_artifacts),
+                          "--report", str(out)])
+    return code, json.loads((out / "report.json").read_text()), out
+
+
+def test_parity_gate_passes_on_tiny_trained(gate_report):
+    code, report, _ = gate_report
+    failing = {r["variant"]: r["failures"] for r in report["results"] if not r["passed"]}
+    assert code == 0 and not failing, failing
+
+
+def test_report_schema_and_rendering(gate_report, tiny_trained_artifacts):
+    _, report, out = gate_report
+    assert report["schema_version"] == 1 and report["suite_version"] == "v1"
+    assert report["thresholds"] == [0.3, 0.5]
+    assert {"tools", "machine", "python"} <= set(report["environment"])
+    listed = set(mf.read(tiny_trained_artifacts)["artifacts"])
+    assert {r["variant"] for r in report["results"]} == listed
+    for r in report["results"]:
+        assert r["status"] == "within tolerance" and r["reproduce"] is None
+        if r["component"] == "text":
+            for path in ("upstream_labels", "tflite_labels"):
+                st = r["stats"][path]
+                assert st["items"] > 150 and st["nonfinite"] == 0
+                assert set(st["entities"]) == {"0.3", "0.5"}
+            if r["precision"] == "fp32":
+                assert r["stats"]["upstream_labels"]["relative_error"] <= 1e-5
+                # The trained fixture makes real decisions: entities exist to agree on.
+                assert r["stats"]["tflite_labels"]["entities"]["0.5"]["reference_entities"] > 100
+    md = (out / "report.md").read_text()
+    for r in report["results"]:
+        assert r["file"] in md
+    assert (out / "abs_diff_by_precision.png").stat().st_size > 0
+    assert (out / "flips_by_variant.png").stat().st_size > 0
+
+
+def _small_items(model):
+    tok = model.data_processor.transformer_tokenizer
+    split = model.data_processor.words_splitter
+    count = lambda t: len(tok([w for w, _, _ in split(t)], is_split_into_words=True)["input_ids"])
+    return load_suite()[:25] + fill_texts(count, 256)
+
+
+def _broken_artifacts(tiny_trained_dir, tmp_path, mutate):
+    """Artifacts exported from a modified copy of the model but labelled as the original."""
+    model = copy.deepcopy(load_gliner(str(tiny_trained_dir)))
+    with torch.no_grad():
+        mutate(model.model)
+    out = tmp_path / "broken"
+    convert_into(tiny_trained_dir, out, seq_lens=(256,), precisions=("fp32",), model=model)
+    return out
+
+
+def _run(tiny_trained_dir, folder):
+    model = load_gliner(str(tiny_trained_dir))
+    results, _ = harness.run(model, mf.read(folder), folder, log=lambda *a: None, items=_small_items(model))
+    return {str(r.variant): r for r in results}
+
+
+def test_perturbed_weight_is_reported_failing(tiny_trained_dir, tmp_path):
+    def perturb(inner):
+        inner.prompt_rep_layer[0].weight[0, 0] += 0.05
+
+    res = _run(tiny_trained_dir, _broken_artifacts(tiny_trained_dir, tmp_path, perturb))
+    text = res["text_encoder_seq256_fp32"]
+    assert not text.passed and text.stage is harness.Stage.SHAPES_MATCHED
+    assert any("relative error" in f for f in text.failures), text.failures
+    assert res["labels_encoder_fp32"].passed  # the labels graph was not touched
+
+
+def test_nan_output_is_reported_failing(tiny_trained_dir, tmp_path):
+    def poison(inner):
+        inner.prompt_rep_layer[0].bias[0] = float("nan")
+
+    res = _run(tiny_trained_dir, _broken_artifacts(tiny_trained_dir, tmp_path, poison))
+    assert any("NaN/Inf" in f for f in res["text_encoder_seq256_fp32"].failures)
+
+
+def test_sha_mismatch_is_refused_before_running(tiny_trained_artifacts, tiny_trained_dir, tmp_path):
+    folder = tmp_path / "tampered"
+    folder.mkdir()
+    man = mf.read(tiny_trained_artifacts)
+    man["artifacts"] = {k: v for k, v in man["artifacts"].items() if k in ("labels_encoder_fp32", "text_encoder_seq256_fp32")}
+    for e in man["artifacts"].values():
+        shutil.copy(tiny_trained_artifacts / e["file"], folder / e["file"])
+    mf.write(folder, man)
+    data = bytearray((folder / "text_encoder_seq256_fp32.tflite").read_bytes())
+    data[-100] ^= 0xFF
+    (folder / "text_encoder_seq256_fp32.tflite").write_bytes(bytes(data))
+    res = _run(tiny_trained_dir, folder)
+    text = res["text_encoder_seq256_fp32"]
+    assert text.stage is harness.Stage.FOUND and not text.timing_ms
+    assert any("sha256 does not match" in f for f in text.failures)
+    assert res["labels_encoder_fp32"].passed
+
+
+def test_cli_exits_nonzero_and_prints_reproduce_command(tiny_trained_dir, tmp_path, capsys):
+    def perturb(inner):
+        inner.prompt_rep_layer[0].weight[0, 0] += 0.05
+
+    folder = _broken_artifacts(tiny_trained_dir, tmp_path, perturb)
+    code = validate_main(["--model", str(tiny_trained_dir), "--artifacts", str(folder), "--only",
+                          "text_encoder_seq256_fp32", "labels_encoder_fp32"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "text_encoder_seq256_fp32" in err and "reproduce: python -m validate" in err
+    assert "--only text_encoder_seq256_fp32" in err
