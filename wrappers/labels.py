@@ -5,24 +5,44 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from common.variants import LABEL_TOKENS
 from wrappers.masks import key_padding_bias
 
 
 class LabelsEncoderWrapper(nn.Module):
-    """Restates BiEncoder.encode_labels (gliner/modeling/encoder.py): encoder, projection, masked mean."""
+    """Restates BiEncoder.encode_labels (gliner/modeling/encoder.py): encoder, projection, masked mean.
 
-    def __init__(self, inner: nn.Module):
+    For BERT encoders the embedding sum is restated (BertEmbeddings.forward, same addition order) with the
+    position and token-type rows of the 32 static positions kept as small buffers: the 512-row position
+    table and the unused pooler stay out of the file.
+    """
+
+    def __init__(self, inner: nn.Module, label_tokens: int = LABEL_TOKENS):
         super().__init__()
         enc = inner.token_rep_layer
         if getattr(enc, "labels_encoder", None) is None:
             raise ValueError("model has no labels encoder: not a bi-encoder")
-        self.encoder = enc.labels_encoder.model
+        self.model = enc.labels_encoder.model
         self.projection = getattr(enc, "labels_projection", None)
+        self.is_bert = self.model.config.model_type == "bert"
+        if self.is_bert:
+            emb = self.model.embeddings
+            self.word_embeddings = emb.word_embeddings
+            self.layer_norm = emb.LayerNorm
+            self.register_buffer("type_row", emb.token_type_embeddings.weight[0].detach().clone(), persistent=False)
+            self.register_buffer("pos_rows", emb.position_embeddings.weight[:label_tokens].detach().clone(), persistent=False)
+
+    def encode(self, input_ids, attention_mask):
+        # A 4-D additive mask: no boolean SDPA mask (NaN on rows with no valid key after conversion).
+        bias = key_padding_bias(attention_mask)
+        if not self.is_bert:
+            return self.model(input_ids=input_ids, attention_mask=bias).last_hidden_state
+        hidden = (self.word_embeddings(input_ids) + self.type_row) + self.pos_rows
+        hidden = self.layer_norm(hidden)
+        return self.model.encoder(hidden, attention_mask=bias).last_hidden_state
 
     def forward(self, input_ids, attention_mask):
-        # A 4-D additive mask is passed through as is by transformers' mask utilities: no boolean SDPA mask.
-        bias = key_padding_bias(attention_mask)
-        hidden = self.encoder(input_ids=input_ids, attention_mask=bias).last_hidden_state
+        hidden = self.encode(input_ids, attention_mask)
         if self.projection is not None:
             hidden = self.projection(hidden)
         m = attention_mask.to(hidden.dtype)[:, :, None]
