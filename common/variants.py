@@ -39,9 +39,12 @@ class Precision(Enum):
             why="same arithmetic as PyTorch up to kernel summation order: float32 rounding only",
         ),
     )
+    # Dynamic-range int8 for the encoders' layers (int8 weights per channel, activations quantized at run
+    # time: the speed-up), weight-only int8 for the span/prompt head. The head is a few % of the FLOPs, and
+    # quantizing its activations cost entity F1 on tiny-trained (0.988 -> 0.991 at 0.3 with this split).
     INT8 = (
         "int8",
-        "dynamic_wi8_afp32",
+        "dynamic_encoders_weight_only_head",
         Tolerance(
             max_rel_error=None, flip_margin=None, min_entity_f1=0.99, min_label_cosine=0.99,
             why="int8 weights per channel and activations quantized at run time change logits by design; "

@@ -41,13 +41,30 @@ def export_fp32(model, variant: Variant, dest: Path, fuse_span_head: bool = True
     edge.export(str(dest))
 
 
+# Op scopes of the transformer encoders (ModernBERT text, BERT labels) in litert-torch's tensor names.
+ENCODER_SCOPE = r"transformers\.models\.(modernbert|bert)\."
+
+
+def build_recipe(name: str):
+    """An ai-edge-quantizer recipe by name: ours, or one of ai_edge_quantizer.recipe's functions."""
+    from ai_edge_quantizer import qtyping, recipe, recipe_manager
+
+    if name == "dynamic_encoders_weight_only_head":
+        rm = recipe_manager.RecipeManager()
+        ops = qtyping.TFLOperationName.ALL_SUPPORTED
+        rm.add_dynamic_config(regex=ENCODER_SCOPE, operation_name=ops, num_bits=8)
+        rm.add_weight_only_config(regex=f"^(?!.*{ENCODER_SCOPE}).*$", operation_name=ops, num_bits=8)
+        return rm.get_quantization_recipe()
+    return getattr(recipe, name)()
+
+
 def quantize(fp32_file: Path, precision: Precision, dest: Path) -> None:
     """Applies the precision's ai-edge-quantizer recipe to the exported fp32 graph (seconds, no re-export)."""
-    from ai_edge_quantizer import quantizer, recipe
+    from ai_edge_quantizer import quantizer
 
     if precision.recipe is None:
         raise ValueError(f"{precision} is not a quantized precision")
     qt = quantizer.Quantizer(str(fp32_file))
-    qt.load_quantization_recipe(getattr(recipe, precision.recipe)())
+    qt.load_quantization_recipe(build_recipe(precision.recipe))
     result = qt.quantize()
     Path(dest).write_bytes(bytes(result.quantized_model))
