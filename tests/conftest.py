@@ -21,6 +21,17 @@ LABELS_25 = CORE_LABELS + [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """Upstream on the tiny models is ~10x slower with torch's default threads on a busy 2-core machine."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @lru_cache(maxsize=None)
 def load_gliner(path: str):
     from gliner import GLiNER

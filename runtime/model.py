@@ -1,0 +1,293 @@
+"""GLiNERLiteRT: text and labels in, entities out, as GLiNER.predict_entities; numpy, tokenizers and LiteRT only."""
+
+from __future__ import annotations
+
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from common.inputs import LABELS_OUTPUT, TEXT_OUTPUT, build_labels_inputs, build_text_inputs
+from common.variants import MAX_LABELS, Precision
+from runtime.artifacts import Artifacts, Bucket
+from runtime.decoding import decode_spans
+from runtime.windows import Window, default_overlap, plan_windows, stitch
+from runtime.words import split_words
+
+ON_OVERFLOW = ("window", "truncate", "error")
+_LABEL_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class _Text:
+    """One text after word splitting and the overflow policy."""
+
+    text: str
+    words: list[str]
+    starts: list[int]  # char offset of each word
+    ends: list[int]  # char offset one past each word
+    windows: list[Window]
+
+
+class GLiNERLiteRT:
+    """Torch-free GLiNER bi-encoder span NER over a converted artifacts folder.
+
+    Not thread-safe: LiteRT interpreters hold their buffers, so use one instance per thread.
+    """
+
+    def __init__(self, artifacts: Artifacts, window_overlap: int | None = None):
+        from tokenizers import Tokenizer
+
+        self.artifacts = artifacts
+        self.config = artifacts.config
+        self.precision = artifacts.precision
+        self.text_tokenizer = Tokenizer.from_file(str(artifacts.file_path("text_tokenizer") / "tokenizer.json"))
+        self.labels_tokenizer = Tokenizer.from_file(str(artifacts.file_path("labels_tokenizer") / "tokenizer.json"))
+        # Upstream tokenizes with truncation=True at the tokenizer's model_max_length; the manifest's
+        # max_valid_tokens already caps each bucket by it, so no text reaching a graph is ever cut by it.
+        self.text_tokenizer.no_truncation()
+        self.text_tokenizer.no_padding()
+        self.labels_tokenizer.no_truncation()
+        self.labels_tokenizer.no_padding()
+        self._special_tokens = self.text_tokenizer.num_special_tokens_to_add(False)
+        self._empty_label = self.labels_tokenizer.encode("").ids
+        self.buckets: list[Bucket] = artifacts.buckets
+        self.max_tokens = max(b.max_tokens for b in self.buckets)
+        # Words one graph call takes: upstream's max_len, and no more span rows than the largest graph has.
+        self.max_words = min(self.config.max_len, max(b.variant.seq_len for b in self.buckets))
+        self.window_overlap = default_overlap(self.config.max_width) if window_overlap is None else int(window_overlap)
+        if self.window_overlap < 0:
+            raise ValueError(f"window_overlap must be >= 0 words, got {window_overlap}")
+        self._label_cache: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+        self._truncating_tokenizer = None
+        split_words("", self.config.words_splitter_type)  # refuse an unsupported splitter at load, not per call
+
+    @classmethod
+    def from_pretrained(
+        cls, model_dir: str | Path, precision: str = "fp32", num_threads: int | None = None,
+        window_overlap: int | None = None,
+    ) -> "GLiNERLiteRT":
+        """Open a folder written by `python -m convert`.
+
+        Args:
+            model_dir: the artifacts folder (manifest.json, *.tflite, text_tokenizer/, labels_tokenizer/).
+            precision: "fp32", "int8" or "int8w"; the folder must hold that precision's labels encoder and
+                at least one text-encoder bucket.
+            num_threads: LiteRT CPU threads per interpreter (None: LiteRT's default).
+            window_overlap: words shared by neighbouring windows of a long text (default 4 * max_width).
+        """
+        p = Precision.parse(precision) if isinstance(precision, str) else precision
+        if not isinstance(p, Precision):
+            raise ValueError(f"precision must be one of {', '.join(x.suffix for x in Precision)}, got {precision!r}")
+        if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
+            raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
+        return cls(Artifacts(model_dir, p, num_threads), window_overlap=window_overlap)
+
+    # ------------------------------------------------------------------ labels
+
+    def encode_labels(self, labels: Sequence[str]) -> np.ndarray:
+        """Label embeddings [N, hidden] from the labels encoder, run in groups of 25; cached by the label tuple.
+
+        Labels are tokenized with the saved labels tokenizer (its normalizer lowercases if the model's does),
+        as upstream's `labels_tokenizer(labels, truncation=True)`; the graph holds 32 tokens per label, so a
+        longer label is cut to its first 31 tokens plus the closing special token, with a warning.
+        """
+        key = tuple(self._check_labels(labels))
+        hit = self._label_cache.get(key)
+        if hit is not None:
+            self._label_cache.move_to_end(key)
+            return hit
+        runner = self.artifacts.runner(self.artifacts.labels_variant)
+        encs = [self.labels_tokenizer.encode(label).ids for label in key]
+        limit = self.config.label_tokens
+        too_long = [label for label, ids in zip(key, encs) if len(ids) > limit]
+        if too_long:
+            warnings.warn(
+                f"{len(too_long)} label(s) exceed the labels encoder's {limit} tokens and are truncated "
+                f"(upstream would encode them whole): {', '.join(repr(x) for x in too_long[:3])}",
+                stacklevel=3,
+            )
+        out = []
+        for g in range(0, len(encs), MAX_LABELS):
+            group = encs[g : g + MAX_LABELS]
+            emb = runner(**build_labels_inputs(group, self._empty_label))[LABELS_OUTPUT]
+            out.append(np.asarray(emb[: len(group)], np.float32))
+        embeds = np.concatenate(out, axis=0)
+        embeds.setflags(write=False)
+        self._label_cache[key] = embeds
+        if len(self._label_cache) > _LABEL_CACHE_SIZE:
+            self._label_cache.popitem(last=False)
+        return embeds
+
+    @staticmethod
+    def _check_labels(labels) -> list[str]:
+        if isinstance(labels, str):
+            labels = [labels]  # as upstream: a single label may be passed as a string
+        if isinstance(labels, dict) or not isinstance(labels, (list, tuple)):
+            raise ValueError(f"labels must be a list of strings, got {type(labels).__name__}")
+        if not labels:
+            raise ValueError("no labels given: pass at least one entity type, e.g. ['person', 'organization']")
+        for i, label in enumerate(labels):
+            if not isinstance(label, str):
+                raise ValueError(f"label {i} is a {type(label).__name__} ({label!r}); every label must be a string")
+            if not label.strip():
+                raise ValueError(f"label {i} is empty or whitespace ({label!r}); remove it or name the entity type")
+        seen: set[str] = set()
+        dups = [x for x in labels if x in seen or seen.add(x)]
+        if dups:
+            # Upstream silently keeps the first of each (dict.fromkeys); a duplicate is almost always a
+            # caller bug, and keeping both would double-encode one type, so refuse instead.
+            raise ValueError(f"duplicate label(s) {sorted(set(dups))}; pass each entity type once")
+        return list(labels)
+
+    # ------------------------------------------------------------------ prediction
+
+    def predict_entities(
+        self, text: str, labels: Sequence[str], threshold: float = 0.5, flat_ner: bool = True,
+        multi_label: bool = False, on_overflow: str = "window",
+    ) -> list[dict]:
+        """Entities of one text: [{start, end, text, label, score}], char offsets, as GLiNER.predict_entities.
+
+        Args:
+            text: the text; empty or whitespace-only gives [].
+            labels: distinct, non-empty entity types; any number (run in groups of 25).
+            threshold: keep spans whose probability is > threshold, in (0, 1).
+            flat_ner: no overlapping entities (True) or nested but never crossing (False).
+            multi_label: allow several labels on the same span.
+            on_overflow: a text over one graph call (more words than the model's max_len, or more tokens
+                than the largest bucket holds): "window" (overlapping windows, merged), "truncate" (keep the
+                words that fit, as upstream does for max_len, with a warning) or "error".
+        """
+        labels = self._check_labels(labels)
+        return self._predict(text, labels, self.encode_labels(labels), threshold, flat_ner, multi_label, on_overflow)
+
+    def batch_predict_entities(
+        self, texts: Sequence[str], labels: Sequence[str], threshold: float = 0.5, flat_ner: bool = True,
+        multi_label: bool = False, on_overflow: str = "window",
+    ) -> list[list[dict]]:
+        """predict_entities for each text with the same labels (encoded once)."""
+        if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
+            raise ValueError(f"texts must be a list of strings, got {type(texts).__name__}")
+        labels = self._check_labels(labels)
+        embeds = self.encode_labels(labels)
+        return [self._predict(t, labels, embeds, threshold, flat_ner, multi_label, on_overflow) for t in texts]
+
+    def predict_with_embeds(
+        self, text: str, labels_embeddings: np.ndarray, labels: Sequence[str], threshold: float = 0.5,
+        flat_ner: bool = True, multi_label: bool = False, on_overflow: str = "window",
+    ) -> list[dict]:
+        """predict_entities with label embeddings from `encode_labels` (row i embeds labels[i])."""
+        labels = self._check_labels(labels)
+        emb = np.asarray(labels_embeddings, dtype=np.float32)
+        if emb.ndim != 2 or emb.shape != (len(labels), self.config.hidden_size):
+            raise ValueError(
+                f"labels_embeddings must have shape [{len(labels)}, {self.config.hidden_size}] (one row per label), "
+                f"got {list(emb.shape)}; compute them with encode_labels(labels)"
+            )
+        return self._predict(text, labels, emb, threshold, flat_ner, multi_label, on_overflow)
+
+    def _predict(self, text, labels, embeds, threshold, flat_ner, multi_label, on_overflow) -> list[dict]:
+        _check_threshold(threshold)
+        if on_overflow not in ON_OVERFLOW:
+            raise ValueError(f"on_overflow must be one of {', '.join(ON_OVERFLOW)}, got {on_overflow!r}")
+        if not isinstance(text, str):
+            raise ValueError(f"text must be a string, got {type(text).__name__}")
+        if not text.strip():
+            return []  # upstream's _filter_valid_texts
+        prepared = self._prepare(text, on_overflow)
+        num_words = prepared.windows[-1].stop
+        window_logits = [self._window_logits(prepared.words, w, embeds) for w in prepared.windows]
+        logits = stitch(window_logits, prepared.windows, num_words)
+        spans = decode_spans(logits, num_words, labels, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label)
+        # gliner.model._map_entities_to_original: word indices -> char offsets of the original text.
+        out = []
+        for s, e, label, score in spans:
+            a, b = prepared.starts[s], prepared.ends[e]
+            out.append({"start": a, "end": b, "text": text[a:b], "label": label, "score": score})
+        return out
+
+    # ------------------------------------------------------------------ preprocessing
+
+    def _prepare(self, text: str, on_overflow: str) -> _Text:
+        """Words, their offsets and the windows that cover them, under the overflow policy."""
+        triples = split_words(text, self.config.words_splitter_type)
+        words = [w for w, _, _ in triples]
+        starts = [a for _, a, _ in triples]
+        ends = [b for _, _, b in triples]
+        enc = self.text_tokenizer.encode(words, is_pretokenized=True)
+        counts = [0] * len(words)
+        for wid in enc.word_ids:
+            if wid is not None:
+                counts[wid] += 1
+        max_words = self.max_words
+        n_tok = len(enc.ids)
+        if len(words) <= max_words and n_tok <= self.max_tokens:
+            return _Text(text, words, starts, ends, [Window(0, len(words), 0, len(words))])
+        why = (
+            f"the text has {len(words)} words and {n_tok} tokens; one graph call takes at most {max_words} words "
+            f"(the model's max_len {self.config.max_len}, capped by the largest bucket) and {self.max_tokens} "
+            f"tokens (the largest {self.precision.suffix} bucket)"
+        )
+        if on_overflow == "error":
+            raise ValueError(
+                f"{why}. Pass on_overflow='window' (overlapping windows) or 'truncate', or convert a larger "
+                f"--seq-lens bucket"
+            )
+        if on_overflow == "truncate":
+            keep, used = 0, self._special_tokens
+            while keep < min(len(words), max_words) and used + counts[keep] <= self.max_tokens:
+                used += counts[keep]
+                keep += 1
+            keep = max(keep, 1)
+            # Upstream's UniEncoderSpanProcessor.preprocess_example warns the same way for max_len.
+            warnings.warn(f"Sentence of length {len(words)} has been truncated to {keep} ({why})", stacklevel=4)
+            return _Text(text, words[:keep], starts[:keep], ends[:keep], [Window(0, keep, 0, keep)])
+        windows = plan_windows(counts, self._special_tokens, self.max_tokens, max_words, self.window_overlap)
+        return _Text(text, words, starts, ends, windows)
+
+    def _encode_window(self, words: list[str], w: Window):
+        enc = self.text_tokenizer.encode(words[w.start : w.stop], is_pretokenized=True)
+        if len(enc.ids) > self.max_tokens:
+            # Only a single word longer than the largest bucket gets here (plan_windows gives it a window
+            # of its own): cut its tokens, keeping the special tokens, as a truncating tokenizer does.
+            if self._truncating_tokenizer is None:
+                from tokenizers import Tokenizer
+
+                tok = Tokenizer.from_str(self.text_tokenizer.to_str())
+                tok.enable_truncation(max_length=self.max_tokens)
+                self._truncating_tokenizer = tok
+            enc = self._truncating_tokenizer.encode(words[w.start : w.stop], is_pretokenized=True)
+        return enc
+
+    def _bucket(self, n_tok: int, n_words: int) -> Bucket:
+        for b in self.buckets:  # sorted by seq_len: the smallest graph that holds the text
+            if n_tok <= b.max_tokens and n_words <= b.variant.seq_len:
+                return b
+        raise ValueError(f"{n_tok} tokens / {n_words} words fit no bucket (largest holds {self.max_tokens} tokens)")
+
+    def _window_logits(self, words: list[str], w: Window, embeds: np.ndarray) -> np.ndarray:
+        """Span logits [window words, max_width, N labels] of one window, labels in groups of 25."""
+        enc = self._encode_window(words, w)
+        n_words = w.stop - w.start
+        bucket = self._bucket(len(enc.ids), n_words)
+        runner = self.artifacts.runner(bucket.variant)
+        parts = []
+        for g in range(0, embeds.shape[0], MAX_LABELS):
+            group = embeds[g : g + MAX_LABELS]
+            inputs = build_text_inputs(
+                enc.ids, enc.word_ids, n_words, bucket.variant.seq_len, self.config.max_width, group,
+                pad_token_id=self.config.text_pad_token_id,
+            )
+            logits = runner(**inputs.arrays)[TEXT_OUTPUT]
+            parts.append(np.asarray(logits[0, :n_words, :, : group.shape[0]], np.float32))
+        return np.concatenate(parts, axis=2)
+
+
+def _check_threshold(threshold) -> None:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)):
+        raise ValueError(f"threshold must be a number in (0, 1), got {threshold!r}")
+    if not 0.0 < float(threshold) < 1.0:
+        raise ValueError(f"threshold must be in (0, 1) (exclusive), got {threshold}; 0.5 is the usual default")

@@ -1,0 +1,81 @@
+"""Overlapping word windows for texts longer than one graph call, and the rule that stitches them back.
+
+A window is a half-open word range [start, stop). Every span start word is *owned* by exactly one
+window: where two windows overlap, the overlap is cut at its midpoint, so each word is owned by the
+window in which it lies farther from a seam. The span logits of each start row are taken from its
+owner and decoded once over the whole text, so the merged result has no duplicates and follows
+upstream's greedy rules over the union (see docs/RUNTIME.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int  # first word of the window
+    stop: int  # one past its last word
+    own_start: int  # first span-start word this window owns
+    own_stop: int  # one past the last span-start word it owns
+
+
+def default_overlap(max_width: int) -> int:
+    """Words two neighbouring windows share: twice the widest span, so every span whose start a window owns
+    lies wholly inside that window, plus as much again of context on each side of the cut."""
+    return 4 * max_width
+
+
+def plan_windows(
+    token_counts: Sequence[int], special_tokens: int, max_tokens: int, max_words: int, overlap: int,
+) -> list[Window]:
+    """Cut words into windows of at most `max_words` words and `max_tokens` tokens (specials included).
+
+    Windows are as long as the budget allows, taken greedily from the left; the next one starts
+    `overlap` words before the previous one ends (less when a window is shorter than twice the overlap,
+    so every window advances). A single word whose tokens alone exceed the budget is a window of its own
+    (the caller truncates its tokens).
+    """
+    n = len(token_counts)
+    if n == 0:
+        return []
+    budget = max_tokens - special_tokens
+    spans: list[tuple[int, int]] = []
+    a = 0
+    while True:
+        b, used = a, 0
+        while b < n and b - a < max_words and used + token_counts[b] <= budget:
+            used += token_counts[b]
+            b += 1
+        b = max(b, a + 1)
+        spans.append((a, b))
+        if b >= n:
+            break
+        step_back = min(overlap, (b - a) // 2)
+        a = max(b - step_back, a + 1)
+    out = []
+    for i, (a, b) in enumerate(spans):
+        own_a = 0 if i == 0 else (spans[i - 1][1] + a) // 2
+        own_b = n if i == len(spans) - 1 else (b + spans[i + 1][0]) // 2
+        out.append(Window(a, b, own_a, own_b))
+    return out
+
+
+def stitch(window_logits: Sequence[np.ndarray], windows: Sequence[Window], num_words: int) -> np.ndarray:
+    """Per-window logits [>= window words, max_width, C] -> text logits [num_words, max_width, C].
+
+    Row s (spans starting at word s) comes from the window owning s. Spans that run past their window's
+    last word were never scored there; they are set to -inf so decoding drops them.
+    """
+    first = window_logits[0]
+    out = np.full((num_words, first.shape[1], first.shape[2]), -np.inf, np.float32)
+    for w, logits in zip(windows, window_logits):
+        rows = np.arange(w.own_start, w.own_stop)
+        local = logits[rows - w.start].astype(np.float32, copy=True)
+        ends = (rows - w.start)[:, None] + np.arange(local.shape[1])[None, :]
+        local[ends >= w.stop - w.start] = -np.inf
+        out[rows] = local
+    return out
