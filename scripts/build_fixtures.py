@@ -76,15 +76,31 @@ def build_text_tokenizer(corpus: list[str], vocab_size: int, model_max_length: i
 
 
 def build_labels_tokenizer(corpus: list[str], vocab_size: int):
-    """Uncased WordPiece (BERT normalizer and pre-tokenizer), as bge-small uses."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    """Uncased WordPiece (BERT normalizer and pre-tokenizer), as bge-small uses.
+
+    The vocabulary is counted here rather than by tokenizers' WordPieceTrainer, whose ties come out in a
+    different order in every process: specials, every character alone and as a ##continuation, then the
+    most frequent words (ties broken alphabetically). Same corpus, same file, every time.
+    """
+    from collections import Counter
+
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=None, clean_text=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=None, clean_text=True)
+    pre = pre_tokenizers.BertPreTokenizer()
+    words = Counter(w for text in corpus for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(text)))
+    chars = sorted({c for w in words for c in w})
+    vocab = list(LABELS_SPECIAL) + chars + [f"##{c}" for c in chars]
+    for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0])):
+        if len(vocab) >= vocab_size:
+            break
+        if len(w) > 1:
+            vocab.append(w)
+    tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre
     tok.decoder = decoders.WordPiece()
-    tok.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=LABELS_SPECIAL))
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]

@@ -61,6 +61,16 @@ def test_span_head_modes_match_upstream(tiny_trained_dir, fuse):
     assert diff <= 1e-5 * max(1.0, scale)
 
 
+@pytest.mark.parametrize("seq_len", [256, 512])
+def test_banded_and_dense_sliding_attention_match_upstream(tiny_trained_dir, seq_len):
+    model = load_gliner(str(tiny_trained_dir))
+    wrapper = TextEncoderWrapper(model.model, seq_len)
+    assert wrapper.banded, "the tiny model's 8-token half window tiles these buckets"
+    for banded in (True, False):
+        diff, scale = _wrapper_diff(model, _fill(model, seq_len), CORE_LABELS, seq_len=seq_len, banded_attention=banded)
+        assert diff <= 1e-5 * max(1.0, scale), (banded, diff)
+
+
 def test_fill_text_fills_the_bucket(tiny_trained_dir):
     model = load_gliner(str(tiny_trained_dir))
     ref = upstream_reference(model, _fill(model), ["person"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from wrappers import banded
 from wrappers.masks import key_padding_bias, runtime_positions, sliding_window_bias
 
 
@@ -21,7 +22,8 @@ class TextEncoderWrapper(nn.Module):
     function, 12x fewer multiply-adds in its largest layers; `False` runs upstream's SpanMarkerV0 as is.
     """
 
-    def __init__(self, inner: nn.Module, seq_len: int, fuse_span_head: bool = True, sliding_window: bool = True):
+    def __init__(self, inner: nn.Module, seq_len: int, fuse_span_head: bool = True, sliding_window: bool = True,
+                 banded_attention: bool = True):
         super().__init__()
         cfg = inner.config
         if cfg.span_mode != "markerV0":
@@ -44,6 +46,8 @@ class TextEncoderWrapper(nn.Module):
         # `sliding_window=False` exists only as a negative control for the parity tests.
         self.half_window = bcfg.sliding_window if sliding_window else 10**9
         self.layer_types = list(bcfg.layer_types)
+        # Sliding layers on diagonal blocks (wrappers/banded.py) where S is a multiple of the half window.
+        self.banded = banded_attention and sliding_window and banded.usable(seq_len, self.half_window)
 
     def _rotary(self, positions: torch.Tensor, layer_type: str) -> tuple[torch.Tensor, torch.Tensor]:
         """ModernBertRotaryEmbedding.forward, fed runtime positions instead of a constant arange."""
@@ -58,13 +62,18 @@ class TextEncoderWrapper(nn.Module):
         bb = self.backbone
         hidden = bb.embeddings(input_ids=input_ids)
         pos = runtime_positions(attention_mask)
-        masks = {
-            "full_attention": key_padding_bias(attention_mask),
-            "sliding_attention": sliding_window_bias(attention_mask, self.half_window),
-        }
+        masks = {"full_attention": key_padding_bias(attention_mask)}
+        if self.banded:
+            masks["sliding_attention"] = banded.band_bias(attention_mask, self.half_window)
+        else:
+            masks["sliding_attention"] = sliding_window_bias(attention_mask, self.half_window)
         rope = {t: self._rotary(pos, t) for t in set(self.layer_types)}
         for layer in bb.layers:
-            hidden = layer(hidden, attention_mask=masks[layer.attention_type], position_embeddings=rope[layer.attention_type])
+            kind = layer.attention_type
+            if self.banded and kind == "sliding_attention":
+                hidden = banded.banded_layer(layer, hidden, *rope[kind], masks[kind], self.half_window)
+            else:
+                hidden = layer(hidden, attention_mask=masks[kind], position_embeddings=rope[kind])
         hidden = bb.final_norm(hidden)
         if self.projection is not None:
             hidden = self.projection(hidden)

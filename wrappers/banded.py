@@ -1,0 +1,61 @@
+"""Sliding-window attention computed on diagonal blocks: O(S * window) instead of O(S^2), same function.
+
+ModernBERT's sliding layers let query q see keys with |q - k| <= w (w = local_attention // 2). Cut the
+sequence into blocks of w tokens: every key a query of block b may see lies in blocks b-1, b, b+1. So each
+query block attends to 3w keys instead of S. Keys outside the window or padded get the same additive NEG as
+the dense mask, so the softmax (and the output) is the dense one up to float32 summation order.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from transformers.models.modernbert.modeling_modernbert import apply_rotary_pos_emb
+
+from wrappers.masks import NEG, runtime_positions
+
+
+def usable(seq_len: int, half_window: int) -> bool:
+    """Blocks must tile S, and there must be more than three of them for the band to save anything."""
+    return half_window > 0 and seq_len % half_window == 0 and seq_len // half_window > 3
+
+
+def _blocks3(x: torch.Tensor, w: int) -> torch.Tensor:
+    """[..., S, D] -> [..., S/w, 3w, D]: for block b, rows of blocks b-1, b, b+1 (zero rows past the ends)."""
+    s = x.shape[-2]
+    n = s // w
+    pad = F.pad(x, (0, 0, w, w))
+    parts = [pad[..., i * w : i * w + s, :].reshape(*x.shape[:-2], n, w, x.shape[-1]) for i in range(3)]
+    return torch.cat(parts, dim=-2)
+
+
+def band_bias(attention_mask: torch.Tensor, w: int) -> torch.Tensor:
+    """[B, S] -> [B, 1, S/w, w, 3w] additive bias: NEG unless the key exists, is valid and |q - k| <= w."""
+    pos = runtime_positions(attention_mask)  # [B, S]
+    b, s = pos.shape
+    n = s // w
+    q = pos.reshape(b, n, w)[..., :, None]  # [B, n, w, 1]
+    # Key positions of the 3 blocks, built from runtime positions (no S-sized constants): block b-1 is
+    # block b shifted by -w, and so on; existence of a key comes from the zero-padded validity.
+    k = torch.cat([pos.reshape(b, n, w) + float(d * w) for d in (-1, 0, 1)], dim=-1)[:, :, None, :]  # [B, n, 1, 3w]
+    valid = _blocks3((attention_mask > 0).to(torch.float32)[:, :, None], w)[..., 0]  # [B, n, 3w]
+    keep = (torch.abs(q - k) <= float(w)) & (valid[:, :, None, :] > 0)
+    return torch.where(keep, torch.zeros((), dtype=torch.float32), torch.full((), NEG))[:, None]
+
+
+def banded_layer(layer, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, bias: torch.Tensor, w: int):
+    """ModernBertEncoderLayer.forward (eval) with its attention computed on blocks."""
+    attn = layer.attn
+    x = layer.attn_norm(hidden)
+    b, s, _ = x.shape
+    heads, d = attn.config.num_attention_heads, attn.head_dim
+    q, k, v = attn.Wqkv(x).view(b, s, 3, heads, d).unbind(dim=2)
+    q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # [B, H, S, D]
+    q, k = apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1)
+    n = s // w
+    qb = q.reshape(b, heads, n, w, d)
+    scores = qb @ _blocks3(k, w).transpose(-1, -2) * (d**-0.5) + bias  # [B, H, n, w, 3w]
+    probs = torch.softmax(scores, dim=-1)
+    out = (probs @ _blocks3(v, w)).reshape(b, heads, s, d).transpose(1, 2).reshape(b, s, heads * d)
+    hidden = hidden + attn.out_drop(attn.Wo(out))
+    return hidden + layer.mlp(layer.mlp_norm(hidden))
