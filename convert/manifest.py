@@ -7,8 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-MANIFEST = "manifest.json"
-SCHEMA_VERSION = 1
+from common.manifest import MANIFEST, SCHEMA_VERSION  # noqa: F401 (re-exported for readers of convert.manifest)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -42,9 +42,10 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def tool_versions() -> dict[str, str]:
+def tool_versions(names=TOOLS) -> dict[str, str]:
+    """Installed versions of `names` (distribution names), plus Python's."""
     out = {"python": platform.python_version()}
-    for name in TOOLS:
+    for name in names:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

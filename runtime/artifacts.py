@@ -7,12 +7,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.manifest import MANIFEST, SCHEMA_VERSION
 from common.tflite import sha256_file
 from common.variants import Component, Precision, Variant
 
-# The manifest schema this runtime reads; convert/manifest.py writes it (runtime must not import convert).
-MANIFEST = "manifest.json"
-SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)

@@ -166,15 +166,9 @@ def _mem_total_bytes() -> int | None:
 
 
 def tool_versions() -> dict[str, str]:
-    from importlib import metadata
+    from convert.run import tool_versions as versions
 
-    out = {"python": platform.python_version()}
-    for name in TOOLS:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "missing"
-    return out
+    return versions(TOOLS)
 
 
 def describe_machine() -> dict:
