@@ -48,9 +48,14 @@ def render(man: dict, command: str, machine: str) -> str:
             f"{e['convert_seconds']:.1f} | {e['peak_rss_bytes'] / 1e9:.2f} |"
         )
     total_mb = sum(e["bytes"] for e in arts) / 1e6
-    seed_total = sum(SEED_MB.get(e["file"][: -len(".tflite")], 0) for e in arts)
+    matched = [e for e in arts if e["file"][: -len(".tflite")] in SEED_MB]
+    ours = sum(e["bytes"] for e in matched) / 1e6
+    seed_total = sum(SEED_MB[e["file"][: -len(".tflite")]] for e in matched)
     lines += [
-        f"| **total** | {total_mb:.1f} | {seed_total:.1f} | | | {total_s:.0f} | max {max(e['peak_rss_bytes'] for e in arts) / 1e9:.2f} |",
+        f"| **the {len(matched)} files the seed publishes** | {ours:.1f} | {seed_total:.1f} | "
+        f"{(ours / seed_total - 1) * 100:+.1f}% | | | |",
+        f"| **all {len(arts)} files** | {total_mb:.1f} | | | | {total_s:.0f} | max "
+        f"{max(e['peak_rss_bytes'] for e in arts) / 1e9:.2f} |",
         "",
         "Notes:",
         "- A text encoder's size does not depend on S: masks and rotary tables are computed in the graph from runtime "

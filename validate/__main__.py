@@ -17,6 +17,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--thresholds", nargs="+", type=float, default=[0.3, 0.5])
     p.add_argument("--only", nargs="+", metavar="VARIANT", help="validate only these artifacts (file stems)")
     p.add_argument("--threads", type=int, default=2, help="LiteRT threads (default: %(default)s)")
+    p.add_argument("--suite-limit", type=int, metavar="N",
+                   help="only the first N bundled suite texts (the bucket-filling texts are always run); "
+                   "for full-size models, whose largest buckets take seconds per call")
     p.add_argument("--random-weights", action="store_true",
                    help="the model has random weights: report int8 entity F1 but do not judge it (scores sit near 0.5)")
     return p
@@ -44,13 +47,16 @@ def main(argv=None) -> int:
             )
         model = load_model(source)
         results, meta = harness.run(model, man, args.artifacts, tuple(args.thresholds),
-                                    set(args.only) if args.only else None, args.threads, not args.random_weights)
+                                    set(args.only) if args.only else None, args.threads, not args.random_weights,
+                                    suite_limit=args.suite_limit)
     except (SourceError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     cmd = ["python", "-m", "validate", "--model", args.model, "--artifacts", str(args.artifacts)]
     if args.random_weights:
         cmd.append("--random-weights")
+    if args.suite_limit is not None:
+        cmd += ["--suite-limit", str(args.suite_limit)]
     rep = report.build(results, meta, model=args.model, artifacts=args.artifacts, manifest=man,
                        thresholds=args.thresholds, judge_entities=not args.random_weights,
                        reproduce=shlex.join(cmd), tools=tool_versions())

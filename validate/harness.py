@@ -93,15 +93,16 @@ def build_cases(model, items: list[SuiteItem], thresholds) -> tuple[list[Case], 
     return cases, skipped
 
 
-def suite_items(model, seq_lens: list[int]) -> list[SuiteItem]:
-    """The bundled suite plus texts filling ~50% and ~95% of each bucket, counted in the model's tokens."""
+def suite_items(model, seq_lens: list[int], limit: int | None = None) -> list[SuiteItem]:
+    """The bundled suite (its first `limit` items, if given) plus texts filling ~50% and ~95% of each bucket,
+    counted in the model's tokens."""
     tok = model.data_processor.transformer_tokenizer
     split = model.data_processor.words_splitter
 
     def count_tokens(text: str) -> int:
         return len(tok([w for w, _, _ in split(text)], is_split_into_words=True)["input_ids"])
 
-    items = load_suite()
+    items = load_suite()[:limit]
     for s in sorted(seq_lens):
         items += fill_texts(count_tokens, s)
     return items
@@ -260,7 +261,7 @@ def validate_text(model, res: Result, path: Path, entry: dict, cases: list[Case]
 
 def run(model, manifest: dict, folder: Path, thresholds=(0.3, 0.5), only: set[str] | None = None,
         num_threads: int | None = 2, judge_entities: bool = True, log=print,
-        items: list[SuiteItem] | None = None) -> tuple[list[Result], dict]:
+        items: list[SuiteItem] | None = None, suite_limit: int | None = None) -> tuple[list[Result], dict]:
     """Validates every artifact listed (or those in `only`); never stops at the first failure.
 
     `items` replaces the bundled suite (tests use a small subset to keep their teeth cheap).
@@ -274,7 +275,7 @@ def run(model, manifest: dict, folder: Path, thresholds=(0.3, 0.5), only: set[st
         variants = [v for v in variants if str(v) in only]
     seq_lens = sorted({v.seq_len for v in variants if v.component is Component.TEXT})
     t0 = time.time()
-    items = suite_items(model, seq_lens) if items is None else items
+    items = suite_items(model, seq_lens, suite_limit) if items is None else items
     cases, skipped = build_cases(model, items, thresholds)
     log(f"reference: {len(cases)} suite inputs through upstream in {time.time() - t0:.1f} s ({len(skipped)} empty skipped)")
     all_labels = list(dict.fromkeys(lab for c in cases for lab in c.item.labels))
@@ -299,6 +300,6 @@ def run(model, manifest: dict, folder: Path, thresholds=(0.3, 0.5), only: set[st
         results.append(res)
         log(f"{'PASS' if res.passed else 'FAIL'} {v} ({res.stage.value}) in {time.time() - t:.1f} s"
             + "".join(f"\n    - {f}" for f in res.failures))
-    meta = {"suite_items": len(items), "suite_cases": len(cases), "suite_skipped_empty": skipped,
-            "labels_validated": len(all_labels)}
+    meta = {"suite_items": len(items), "suite_limit": suite_limit, "suite_cases": len(cases),
+            "suite_skipped_empty": skipped, "labels_validated": len(all_labels)}
     return results, meta

@@ -51,7 +51,9 @@ def render_markdown(report: dict) -> str:
         f"# Validation report",
         "",
         f"Model `{report['model']}`, artifacts `{report['artifacts']}`, suite {report['suite_version']} "
-        f"({report['meta']['suite_cases']} inputs), thresholds {', '.join(th)}. "
+        f"({report['meta']['suite_cases']} inputs"
+        + (f", first {report['meta']['suite_limit']} suite texts" if report["meta"].get("suite_limit") is not None else "")
+        + f"), thresholds {', '.join(th)}. "
         f"{report['summary']['passed']} passed, {report['summary']['failed']} failed.",
         "",
         "Text graphs: diffs over valid spans against upstream `model.model(...)` logits, fed upstream label "
