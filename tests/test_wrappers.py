@@ -121,3 +121,15 @@ def test_bilstm_is_never_called_and_not_exported(tiny_trained_dir, tmp_path):
     assert not [k for k in wrapper.state_dict() if "rnn" in k or "lstm" in k.lower()]
     lstm_params = {id(p) for p in model.model.rnn.parameters()}
     assert not lstm_params & {id(p) for p in wrapper.parameters()}
+
+
+def test_reference_sees_only_the_words_upstream_feeds(tiny_trained_dir):
+    """A text past config.max_len words: upstream cuts the words before tokenizing; so must the candidate."""
+    model = load_gliner(str(tiny_trained_dir))
+    max_len = model.config.max_len
+    text = " ".join(["Paris"] * (max_len + 50))
+    ref = upstream_reference(model, text, ["location"])
+    assert ref.num_words == len(ref.words) == max_len
+    assert max(w for w in ref.word_ids if w is not None) == max_len - 1
+    diff, scale = _wrapper_diff(model, text, ["location"], seq_len=1024)
+    assert diff <= 1e-5 * max(1.0, scale)

@@ -32,8 +32,10 @@ def upstream_reference(model, text: str, labels: list[str]) -> Reference:
     batch = model.collate_batch(prep["input_x"], prep["entity_types"])
     out = model.model(**batch)
     labels_embeds = upstream_label_embeds(model, labels)
-    words = prep["tokens"][0]
-    num_words = int(batch["text_lengths"][0, 0])  # upstream truncates to config.max_len words
+    # The words upstream fed the model: the collator cuts a text to config.max_len words *before* it is
+    # tokenized, so tokens of later words never reach the encoder and must not reach the candidate either.
+    words = batch["tokens"][0]
+    num_words = int(batch["text_lengths"][0, 0])
     enc = model.data_processor.transformer_tokenizer(words, is_split_into_words=True, truncation=True)
     return Reference(
         words=words,
