@@ -14,7 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_TRAINED = ROOT / "tests" / "fixtures" / "tiny-trained"
-CORE_LABELS = ["person", "organization", "location", "date", "product", "event", "disease", "money"]
+from validate.suite import CORE_LABELS as _CORE  # noqa: E402 (stdlib-only module)
+
+CORE_LABELS = list(_CORE)
 LABELS_25 = CORE_LABELS + [
     "email", "url", "phone number", "programming language", "chemical compound", "law", "court case",
     "stock ticker", "job title", "nationality", "vehicle", "drug", "gene", "protein", "city", "country", "company",
