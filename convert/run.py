@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from common.memory import peak_rss_bytes, reset_peak_rss
 from common.tflite import non_builtin_ops, sha256_file, signature_io
 from common.variants import LABEL_TOKENS, Component, Precision, Variant
 from convert import manifest as mf
@@ -61,25 +62,6 @@ def artifact_key(source: Source, variant: Variant, opts: Options, code: str) -> 
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
-
-
-def _peak_rss_reset() -> None:
-    try:  # Linux: writing 5 resets VmHWM, so each artifact gets its own peak.
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
-def _peak_rss_bytes() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def max_valid_tokens(model, variant: Variant) -> int:
@@ -192,7 +174,7 @@ def convert_all(model, source: Source, variants: list[Variant], out: Path, opts:
     scratch = Path(tempfile.mkdtemp(prefix=".fp32-scratch.", suffix=".tmp", dir=out))
     try:
         for i, v in enumerate(sorted(todo, key=lambda v: v.sort_key), 1):
-            _peak_rss_reset()
+            reset_peak_rss()
             t0 = time.time()
             dest = out / v.file_name
             fd, tmp = tempfile.mkstemp(prefix=f".{v.file_name}.", suffix=".tmp", dir=out)
@@ -223,7 +205,7 @@ def convert_all(model, source: Source, variants: list[Variant], out: Path, opts:
                     "signature": sig, "inputs": inputs, "outputs": outputs,
                     "max_valid_tokens": max_valid_tokens(model, v), "key": artifact_key(source, v, opts, code),
                     "code_version": code, "fuse_span_head": opts.fuse_span_head,
-                    "convert_seconds": round(time.time() - t0, 2), "peak_rss_bytes": _peak_rss_bytes(),
+                    "convert_seconds": round(time.time() - t0, 2), "peak_rss_bytes": peak_rss_bytes(),
                 }
                 os.chmod(tmp, 0o644)
                 os.replace(tmp, dest)

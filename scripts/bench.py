@@ -15,7 +15,6 @@ import io
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -338,19 +337,9 @@ def child_rss(npz: str, model_path: str | None, threads: int, signature: str | N
 
 
 def peak_rss_bytes() -> int:
-    """This process's peak RSS: VmHWM on Linux, else ru_maxrss.
+    from common.memory import peak_rss_bytes as peak
 
-    Not ru_maxrss on Linux: the kernel carries the parent's high-water mark across fork+exec into the
-    child's ru_maxrss, so a child of a 1 GB bench process would report at least 1 GB whatever it loads.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    return peak()
 
 
 def measure_rss(path: Path | None, arrays: dict, threads: int, signature: str | None, workdir: Path) -> int:
