@@ -29,16 +29,10 @@ sys.path.insert(0, str(ROOT))
 SCHEMA_VERSION = 1
 DEFAULT_DOC = ROOT / "docs" / "BENCHMARKS.md"
 EVAL_SUITE = ROOT / "validate" / "suite" / "eval_suite_v1.jsonl"
+from validate.suite import CORE_LABELS  # noqa: E402 (stdlib only)
+
 # Realistic entity types, the first --num-labels of which are used everywhere (graphs pad to 25).
-LABEL_POOL = (
-    "person",
-    "organization",
-    "location",
-    "date",
-    "product",
-    "event",
-    "disease",
-    "money",
+LABEL_POOL = CORE_LABELS + (
     "government agency",
     "job title",
     "city",

@@ -35,6 +35,10 @@ import sys
 import unicodedata
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from validate.suite import CATEGORIES as SUITE_CATEGORIES  # noqa: E402
+from validate.suite import CORE_LABELS  # noqa: E402
+
 SUITE_VERSION = "v1"
 SEED = 20240601
 MAX_LABELS = 25
@@ -42,31 +46,9 @@ MAX_LABELS = 25
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "validate" / "suite" / f"eval_suite_{SUITE_VERSION}.jsonl"
 
-CORE = [
-    "person",
-    "organization",
-    "location",
-    "date",
-    "product",
-    "event",
-    "disease",
-    "money",
-]
-
-CATEGORIES = [
-    "news",
-    "science",
-    "biomedical",
-    "legal",
-    "finance",
-    "social_media",
-    "code",
-    "addresses",
-    "contact",
-    "numbers_dates",
-    "multilingual",
-    "edge",
-]
+# The suite's vocabulary lives in validate/suite.py; the generator reuses it so the two cannot drift.
+CORE = list(CORE_LABELS)
+CATEGORIES = list(SUITE_CATEGORIES)
 
 # Long descriptive labels (40+ words, far more than 32 word-pieces) used to
 # exercise label truncation in the converted models.
