@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def replace_dir(tmp: Path, dest: Path) -> None:
+    """Moves a completely written folder into place: an old `dest` is removed only once `tmp` is done."""
+    os.chmod(tmp, 0o755)  # mkdtemp makes 0700
+    if Path(dest).exists():
+        shutil.rmtree(dest)
+    os.replace(tmp, dest)
 
 
 def read(folder: Path) -> dict | None:

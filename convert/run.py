@@ -122,10 +122,7 @@ def _write_side_files(model, source: Source, out: Path) -> None:
                       ("labels_tokenizer", model.data_processor.labels_tokenizer)):
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=out))
         tok.save_pretrained(str(tmp))
-        os.chmod(tmp, 0o755)
-        if (out / name).exists():
-            shutil.rmtree(out / name)
-        os.replace(tmp, out / name)
+        mf.replace_dir(tmp, out / name)
     mf.atomic_write_bytes(out / "gliner_config.json", (json.dumps(source.config, indent=2, sort_keys=True) + "\n").encode())
 
 

@@ -46,6 +46,12 @@ TINY_LABELS = dict(
 )
 
 
+def replace_dir(tmp: Path, out: Path) -> None:
+    from convert.manifest import replace_dir as replace
+
+    replace(tmp, out)
+
+
 def _corpus() -> list[str]:
     """Text the tiny tokenizers are trained on: the synthetic NER sentences plus a multilingual sampler."""
     from scripts.synth_ner import tokenizer_corpus
@@ -151,9 +157,7 @@ def build_model(out: Path, text: dict, labels: dict, hidden_size: int, max_len: 
         model.save_pretrained(tmp, safe_serialization=True)
         text_tok.save_pretrained(tmp)
         labels_tok.save_pretrained(tmp / "labels_tokenizer")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

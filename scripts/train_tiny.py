@@ -246,12 +246,11 @@ def save_folder(model, built_tiny: Path, out: Path, info: dict) -> None:
         metrics = {k: info[k] for k in ("seed", "steps", "train_size", "heldout_size", "heldout_gold_entities",
                                          "train_seconds", "heldout", "labels_tokenizer_sha256")}
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-        os.chmod(tmp, 0o755)
         for f in tmp.rglob("*"):
             os.chmod(f, 0o755 if f.is_dir() else 0o644)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        from convert.manifest import replace_dir
+
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
