@@ -47,6 +47,12 @@ def export_fp32(model, variant: Variant, dest: Path, fuse_span_head: bool = True
 ENCODER_SCOPE = r"(transformers\.models\.(modernbert|bert)\.|Linear_(Wqkv|Wo|Wi)(;|$))"
 
 
+# The recipe a lone FULLY_CONNECTED outside ENCODER_SCOPE would need to be quantized like the encoder layers
+# are: scripts/bench.py's one-layer throughput ceiling must run the kernel the graph's bulk runs (dynamic
+# int8), not the head's weight-only one (which XNNPACK dequantizes to float: an fp32 ceiling).
+ENCODER_LAYER_RECIPE = {"dynamic_encoders_weight_only_head": "dynamic_wi8_afp32"}
+
+
 def build_recipe(name: str):
     """An ai-edge-quantizer recipe by name: ours, or one of ai_edge_quantizer.recipe's functions."""
     from ai_edge_quantizer import qtyping, recipe, recipe_manager
@@ -60,13 +66,15 @@ def build_recipe(name: str):
     return getattr(recipe, name)()
 
 
-def quantize(fp32_file: Path, precision: Precision, dest: Path) -> None:
-    """Applies the precision's ai-edge-quantizer recipe to the exported fp32 graph (seconds, no re-export)."""
+def quantize(fp32_file: Path, precision: Precision, dest: Path, recipe: str | None = None) -> None:
+    """Applies the precision's ai-edge-quantizer recipe (or `recipe`, by name) to the exported fp32 graph
+    (seconds, no re-export)."""
     from ai_edge_quantizer import quantizer
 
-    if precision.recipe is None:
+    recipe = recipe or precision.recipe
+    if recipe is None:
         raise ValueError(f"{precision} is not a quantized precision")
     qt = quantizer.Quantizer(str(fp32_file))
-    qt.load_quantization_recipe(build_recipe(precision.recipe))
+    qt.load_quantization_recipe(build_recipe(recipe))
     result = qt.quantize()
     Path(dest).write_bytes(bytes(result.quantized_model))

@@ -613,12 +613,13 @@ def attach_ratios(graphs: list[dict], baselines: list[dict]) -> None:
 
 
 def build_peak_fc(folder: Path, precisions: list[str]) -> dict[str, Path]:
-    """One nn.Linear converted by litert-torch, and its quantized copies by the artifacts' own recipes."""
+    """One nn.Linear converted by litert-torch, and its quantized copies as the artifacts' encoder layers are
+    quantized (for int8: dynamic int8, the kernel that carries the graph's FLOPs)."""
     import litert_torch
     import torch
 
     from common.variants import Precision
-    from convert.export import quantize
+    from convert.export import ENCODER_LAYER_RECIPE, quantize
 
     rows, k, n = PEAK_FC
     torch.manual_seed(0)
@@ -630,24 +631,27 @@ def build_peak_fc(folder: Path, precisions: list[str]) -> dict[str, Path]:
     for name in precisions:
         p = Precision.parse(name)
         if p.recipe is None:
-            out[name] = fp32
+            out[name] = (fp32, None)
         else:
             dest = folder / f"peak_fc_{name}.tflite"
+            recipe = ENCODER_LAYER_RECIPE.get(p.recipe, p.recipe)
             with contextlib.redirect_stdout(io.StringIO()):
-                quantize(fp32, p, dest)
-            out[name] = dest
+                quantize(fp32, p, dest, recipe=recipe)
+            out[name] = (dest, recipe)
     return out
 
 
 def bench_peak_fc(ctx, precisions: list[str]) -> list[dict]:
     import numpy as np
 
+    from common.tflite import op_names
+
     rows_n, k, n = PEAK_FC
     log(f"peak: converting one fully-connected layer [{rows_n},{k}]x[{k},{n}]")
     files = build_peak_fc(ctx.workdir, precisions)
     x = np.random.default_rng(0).standard_normal((rows_n, k)).astype(np.float32)
     out = []
-    for name, path in files.items():
+    for name, (path, recipe) in files.items():
         runner = litert_runner(path, 1)
         arg = next(iter(runner.get_input_details()))
         flops = matmul_flops(path)
@@ -659,6 +663,8 @@ def bench_peak_fc(ctx, precisions: list[str]) -> list[dict]:
                     "precision": name,
                     "threads": t,
                     "shape": list(PEAK_FC),
+                    "recipe": recipe,
+                    "ops": sorted(op_names(path)),
                     "flops": flops,
                     "gflops_per_s": flops / (stats["median_ms"] * 1e-3) / 1e9,
                     **stats,
@@ -1228,6 +1234,8 @@ def _peak_md(b: dict) -> list[str]:
     rows = [
         [
             p["precision"],
+            f"`{p['recipe']}`" if p.get("recipe") else "none (float)",
+            ", ".join(p.get("ops", [])),
             str(p["threads"]),
             "x".join(map(str, p["shape"])),
             f"{p['flops'] / 1e9:.2f}",
@@ -1242,11 +1250,14 @@ def _peak_md(b: dict) -> list[str]:
             "## How close to the machine",
             "",
             f"One fully-connected layer, [{rows_n},{k}] x [{k},{n}], converted from `torch.nn.Linear` by litert-torch "
-            "(and quantized by the artifacts' own recipes), run by the same interpreter and thread count: the matmul "
-            "throughput this machine gives a single large layer.",
+            "(and quantized as the artifacts' encoder layers are: for int8 dynamic int8, int8 weights and activations "
+            "quantized at run time, the kernel that carries the graph's FLOPs), run by the same interpreter and thread "
+            "count: the matmul throughput this machine gives a single large layer.",
             "",
         ]
-        + _table(["precision", "threads", "rows x in x out", "GFLOP", "median ms", "GFLOP/s"], rows)
+        + _table(
+            ["precision", "recipe", "ops", "threads", "rows x in x out", "GFLOP", "median ms", "GFLOP/s"], rows
+        )
         + [""]
     )
 

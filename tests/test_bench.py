@@ -89,6 +89,11 @@ def test_baselines_and_peak(bench_run):
     for p in b["peak_fc"]:
         _positive_stats(p)
         assert p["flops"] == 2 * p["shape"][0] * p["shape"][1] * p["shape"][2]
+        assert "FULLY_CONNECTED" in p["ops"]
+    # The int8 ceiling must run the encoder layers' kernel (dynamic int8: no DEQUANTIZE before the FC), not the
+    # head's weight-only one, which XNNPACK runs in float and which made int8 graphs look 2-4x "above" peak.
+    int8 = [p for p in b["peak_fc"] if p["precision"] == "int8"]
+    assert all(p["recipe"] == "dynamic_wi8_afp32" and "DEQUANTIZE" not in p["ops"] for p in int8)
 
 
 def test_machine_and_end_to_end(bench_run):
