@@ -69,6 +69,8 @@ def test_graphs(bench_run):
         for r in g["litert"]:
             _positive_stats(r)
             assert r["gflops_per_s"] > 0 and r["fraction_of_peak"] > 0
+            # the ceiling is measured beside each graph, and the share is taken against that very sample
+            assert r["fraction_of_peak"] == pytest.approx(r["gflops_per_s"] / r["ceiling"]["gflops_per_s"])
             assert set(r["vs"]) == {"torch_upstream", "torch_wrapper", "ort_fp32", "ort_int8"}
             assert all(v > 0 for v in r["vs"].values())
     text = [g for g in b["graphs"] if g["component"] == "text"][0]
@@ -90,6 +92,8 @@ def test_baselines_and_peak(bench_run):
         _positive_stats(p)
         assert p["flops"] == 2 * p["shape"][0] * p["shape"][1] * p["shape"][2]
         assert "FULLY_CONNECTED" in p["ops"]
+        graphs_here = [g for g in b["graphs"] if g["precision"] == p["precision"]]
+        assert len(p["beside_graphs_gflops_per_s"]) == len(graphs_here)  # one sample per graph at 1 thread
     # The int8 ceiling must run the encoder layers' kernel (dynamic int8: no DEQUANTIZE before the FC), not the
     # head's weight-only one, which XNNPACK runs in float and which made int8 graphs look 2-4x "above" peak.
     int8 = [p for p in b["peak_fc"] if p["precision"] == "int8"]
