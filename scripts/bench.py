@@ -149,13 +149,9 @@ def _os_name() -> str:
 
 
 def _mem_total_bytes() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+    from common.memory import proc_kib_bytes
+
+    return proc_kib_bytes("/proc/meminfo", "MemTotal")
 
 
 def tool_versions() -> dict[str, str]:
@@ -666,12 +662,14 @@ class PeakFC:
         self.ops = {name: sorted(op_names(path)) for name, (path, _) in self.files.items()}
         self.flops = {name: matmul_flops(path) for name, (path, _) in self.files.items()}
         self.x = np.random.default_rng(0).standard_normal((rows_n, k)).astype(np.float32)
+        self.arg = {
+            name: next(iter(litert_runner(path, 1).get_input_details())) for name, (path, _) in self.files.items()
+        }
         self.samples: dict[tuple[str, int], list[float]] = {}
 
     def measure(self, precision: str, threads: int, quiet: bool = True) -> dict:
         path, _ = self.files[precision]
-        arg = next(iter(litert_runner(path, 1).get_input_details()))
-        stats = bench_litert(path, {arg: self.x}, threads, self.ctx.runs, self.ctx.warmup, None)
+        stats = bench_litert(path, {self.arg[precision]: self.x}, threads, self.ctx.runs, self.ctx.warmup, None)
         if not quiet:
             report(stats)
         stats["gflops_per_s"] = self.flops[precision] / (stats["median_ms"] * 1e-3) / 1e9
