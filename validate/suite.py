@@ -7,7 +7,8 @@ The suite is a JSONL file (``validate/suite/eval_suite_v1.jsonl``) produced by
      "text": "...", "labels": ["person", "organization", ...]}
 
 This module is pure standard library on purpose (no numpy / torch), so it can
-be imported anywhere the validation harness runs.
+be imported anywhere the validation harness runs; its only project import is
+``MAX_LABELS`` from ``common.variants`` (itself pure standard library).
 
 Public API
 ----------
@@ -29,12 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from common.variants import MAX_LABELS
+
 __all__ = [
     "SUITE_VERSION",
     "DEFAULT_SUITE_PATH",
     "CORE_LABELS",
     "CATEGORIES",
-    "MAX_LABELS",
     "FILL_SENTENCES",
     "SuiteItem",
     "load_suite",
@@ -74,9 +76,6 @@ CATEGORIES: tuple[str, ...] = (
     "multilingual",
     "edge",
 )
-
-#: Maximum number of labels allowed in one row.
-MAX_LABELS = 25
 
 _REQUIRED_FIELDS = ("id", "category", "origin", "text", "labels")
 
