@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -44,14 +43,17 @@ def main(argv=None) -> int:
         return 2
     out = args.out or Path("build") / Path(args.model.rstrip("/")).name
     from convert.run import Options, check_output_dir, convert_all
-    from convert.source import SourceError, load_model, resolve
+    from upstream.source import SourceError, hub_offline, load_model, resolve
 
+    created = not out.exists()
     try:
-        check_output_dir(out)
-        source = resolve(args.model, offline=os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"))
+        source = resolve(args.model, offline=hub_offline())
+        check_output_dir(out, source.folder)
         model = load_model(source)
         convert_all(model, source, variants, out, Options(fuse_span_head=not args.no_fuse_span_head, force=args.force))
     except SourceError as e:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a refused request leaves no empty --out behind
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

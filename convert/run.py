@@ -1,4 +1,4 @@
-"""Plans and runs a conversion: one artifact at a time, atomic, resumable, with a manifest entry per file."""
+"""Plans and runs a conversion: one artifact at a time, atomic, resumable after any kill, a manifest entry per file."""
 
 from __future__ import annotations
 
@@ -7,25 +7,30 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
+from common import manifest as mf
+from common.files import atomic_write_bytes, building_dir, publish_file, remove_stale_temps, temp_dir, temp_file
+from common.machine import tool_versions
 from common.memory import peak_rss_bytes, reset_peak_rss
 from common.tflite import non_builtin_ops, sha256_file, signature_io
 from common.variants import LABEL_TOKENS, Component, Precision, Variant
-from convert import manifest as mf
-from convert.source import Source, SourceError
+from upstream import adapter
+from upstream.source import Source, SourceError
 
 ROOT = Path(__file__).resolve().parent.parent
-# The files whose change makes an existing artifact stale.
-CODE_FILES = sorted(
-    [*ROOT.glob("wrappers/*.py"), ROOT / "convert" / "export.py", ROOT / "common" / "inputs.py", ROOT / "common" / "variants.py"]
+# The code that shapes a graph: the wrappers, the export and quantization code, the adapter over gliner and
+# the input contract. Not common/variants.py: its tolerances and their prose change no graph (a precision's
+# recipe name is part of the key on its own).
+GRAPH_CODE = sorted(
+    [*ROOT.glob("wrappers/*.py"), ROOT / "convert" / "export.py", ROOT / "upstream" / "adapter.py",
+     ROOT / "common" / "inputs.py"]
 )
-TOOLS = ("torch", "litert-torch", "ai-edge-litert", "ai-edge-quantizer", "gliner", "transformers", "tokenizers")
+# The tools whose upgrade can change a graph: an artifact made with other versions is stale.
+GRAPH_TOOLS = ("torch", "litert-torch", "ai-edge-quantizer", "ai-edge-litert", "gliner", "transformers")
 
 
 @dataclass
@@ -38,27 +43,17 @@ class Options:
 
 def code_version() -> str:
     h = hashlib.sha256()
-    for f in CODE_FILES:
+    for f in GRAPH_CODE:
         h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:16]
 
 
-def tool_versions(names=TOOLS) -> dict[str, str]:
-    """Installed versions of `names` (distribution names), plus Python's."""
-    out = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "missing"
-    return out
-
-
-def artifact_key(source: Source, variant: Variant, opts: Options, code: str) -> str:
-    """What an artifact depends on: source weights, code, options. Equal key = nothing to redo."""
+def artifact_key(source: Source, variant: Variant, opts: Options, code: str, tools: dict[str, str]) -> str:
+    """What an artifact depends on: source weights, graph code, recipe, options, tool versions."""
     blob = json.dumps(
-        {"weights": source.weights_sha256, "code": code, "variant": str(variant),
-         "fuse_span_head": opts.fuse_span_head, "lightweight": opts.lightweight},
+        {"weights": source.weights_sha256, "code": code, "variant": str(variant), "recipe": variant.precision.recipe,
+         "fuse_span_head": opts.fuse_span_head, "lightweight": opts.lightweight,
+         "tools": {k: tools.get(k) for k in GRAPH_TOOLS}},
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
@@ -68,32 +63,30 @@ def max_valid_tokens(model, variant: Variant) -> int:
     """Tokens a variant may be fed: its S, capped by the text encoder's trained positions (7999 for ettin)."""
     if variant.component is Component.LABELS:
         return LABEL_TOKENS
-    bb = model.model.token_rep_layer.bert_layer.model.config
-    tok_max = model.data_processor.transformer_tokenizer.model_max_length
-    limit = min(variant.seq_len, bb.max_position_embeddings)
-    if isinstance(tok_max, int) and tok_max < 10**9:
-        limit = min(limit, tok_max)
-    return int(limit)
+    return int(min(variant.seq_len, adapter.max_position_tokens(model)))
 
 
 def estimate_bytes(model, variants: list[Variant]) -> int:
     """Planned size on disk: 4 bytes per fp32 weight, about 1 per int8 weight, plus 5% graph overhead."""
-    inner = model.model
-    labels_params = sum(p.numel() for p in inner.token_rep_layer.labels_encoder.parameters())
-    labels_params += sum(p.numel() for p in getattr(inner.token_rep_layer, "labels_projection", []).parameters()) if hasattr(inner.token_rep_layer, "labels_projection") else 0
-    total_params = sum(p.numel() for p in inner.parameters())
-    rnn = sum(p.numel() for p in inner.rnn.parameters()) if hasattr(inner, "rnn") else 0
-    text_params = total_params - labels_params - rnn
+    counts = adapter.parameter_counts(model)
     total = 0
     for v in variants:
-        n = labels_params if v.component is Component.LABELS else text_params
+        n = counts["labels"] if v.component is Component.LABELS else counts["text"]
         total += int(n * (4 if v.precision is Precision.FP32 else 1) * 1.05)
     return total
 
 
-def check_output_dir(out: Path) -> None:
+def check_output_dir(out: Path, source_folder: Path | None = None) -> None:
+    """Refuses an --out that is a file, unwritable, or the source model's own folder; creates it if missing."""
     if out.exists() and not out.is_dir():
         raise SourceError(f"--out {out} is a file; pass a folder (it is created if missing)")
+    if source_folder is not None:
+        o, s = out.resolve(), Path(source_folder).resolve()
+        if o == s or s in o.parents:
+            raise SourceError(
+                f"--out {out} is the source model's folder (or inside it): conversion would overwrite its "
+                "gliner_config.json and tokenizers. Pick another folder, e.g. build/<model name>"
+            )
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out):
@@ -111,110 +104,131 @@ def check_disk(out: Path, needed: int) -> None:
         )
 
 
-def _clean_stale_temps(out: Path) -> None:
-    for p in out.glob(".*.tmp"):
-        p.unlink(missing_ok=True)
-
-
-def _write_side_files(model, source: Source, out: Path) -> None:
+def _write_side_files(model, source: Source, out: Path) -> dict[str, mf.SideFile]:
     """Tokenizers and config beside the graphs, each folder built under a temporary name and renamed."""
-    for name, tok in (("text_tokenizer", model.data_processor.transformer_tokenizer),
-                      ("labels_tokenizer", model.data_processor.labels_tokenizer)):
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=out))
-        tok.save_pretrained(str(tmp))
-        mf.replace_dir(tmp, out / name)
-    mf.atomic_write_bytes(out / "gliner_config.json", (json.dumps(source.config, indent=2, sort_keys=True) + "\n").encode())
+    files = {}
+    for name, tok in (("text_tokenizer", adapter.text_tokenizer(model)), ("labels_tokenizer", adapter.labels_tokenizer(model))):
+        with building_dir(out / name) as tmp:
+            tok.save_pretrained(str(tmp))
+        files[name] = mf.SideFile(f"{name}/tokenizer.json", sha256_file(out / name / "tokenizer.json"))
+    atomic_write_bytes(out / "gliner_config.json", (json.dumps(source.config, indent=2, sort_keys=True) + "\n").encode())
+    files["gliner_config"] = mf.SideFile("gliner_config.json", sha256_file(out / "gliner_config.json"))
+    return files
 
 
-def folder_fields(model, source: Source) -> dict:
-    cfg = model.config
+def model_config(model) -> mf.ModelConfig:
+    cfg = adapter.config(model)
+    return mf.ModelConfig(
+        max_width=cfg.max_width, max_types=cfg.max_types, hidden_size=cfg.hidden_size, max_len=cfg.max_len,
+        words_splitter_type=cfg.words_splitter_type, span_mode=cfg.span_mode,
+        subtoken_pooling=getattr(cfg, "subtoken_pooling", "first"), label_tokens=LABEL_TOKENS,
+        text_pad_token_id=adapter.text_tokenizer(model).pad_token_id,
+    )
+
+
+def source_fields(source: Source) -> dict:
     src = {"weights_file": source.weights_file.name, "weights_sha256": source.weights_sha256}
     if source.model_id:
         src.update(model_id=source.model_id, revision=source.revision)
     else:
         src.update(folder=str(source.folder))
-    tok = model.data_processor.transformer_tokenizer
-    return {
-        "source": src,
-        "config": {
-            "max_width": cfg.max_width, "max_types": cfg.max_types, "hidden_size": cfg.hidden_size,
-            "max_len": cfg.max_len, "words_splitter_type": cfg.words_splitter_type, "span_mode": cfg.span_mode,
-            "subtoken_pooling": getattr(cfg, "subtoken_pooling", "first"), "label_tokens": LABEL_TOKENS,
-            "text_pad_token_id": tok.pad_token_id,
-        },
-        "files": {"text_tokenizer": "text_tokenizer", "labels_tokenizer": "labels_tokenizer", "gliner_config": "gliner_config.json"},
-        "tools": tool_versions(),
-        "platform": {"machine": platform.machine(), "system": platform.system(), "cpus": os.cpu_count()},
-    }
+    return src
 
 
-def convert_all(model, source: Source, variants: list[Variant], out: Path, opts: Options) -> dict:
-    """Converts each variant not already done; returns the final manifest."""
-    check_output_dir(out)
-    _clean_stale_temps(out)
-    code = code_version()
-    man = mf.read(out) or {}
-    if man.get("source", {}).get("weights_sha256") not in (None, source.weights_sha256):
+def _previous(out: Path, opts: Options) -> mf.Manifest | None:
+    """The folder's manifest if this toolkit can read it; an older schema or a broken one starts afresh."""
+    try:
+        return mf.read(out)
+    except mf.ManifestError as e:
+        opts.log(f"note: ignoring the existing manifest ({str(e).split(';')[0]}); every artifact is converted anew")
+        return None
+
+
+def _export_file(model, v: Variant, tmp: Path, out: Path, scratch: Path, fp32_done: bool, opts: Options) -> None:
+    """Writes variant `v`'s graph to `tmp`: exported (fp32) or quantized from its fp32 graph."""
+    from convert.export import export_fp32, quantize
+
+    if v.precision is Precision.FP32:
+        export_fp32(model, v, tmp, opts.fuse_span_head, opts.lightweight)
+        return
+    src = v.fp32_source
+    fp32 = out / src.file_name
+    if not fp32_done:
+        fp32 = scratch / src.file_name
+        if not fp32.is_file():
+            export_fp32(model, src, fp32, opts.fuse_span_head, opts.lightweight)
+    quantize(fp32, v.precision, tmp)
+
+
+def convert_all(model, source: Source, variants: list[Variant], out: Path, opts: Options) -> mf.Manifest:
+    """Converts each variant not already done; returns the final manifest.
+
+    Resumable after any kill: every file and folder is written under a temporary name (removed by the next
+    run) and renamed into place, and the manifest lists a file only while the file in place is that one.
+    """
+    check_output_dir(out, source.folder)
+    for p in remove_stale_temps(out):
+        opts.log(f"removed {p.name}, left by an interrupted run")
+    code, tools = code_version(), tool_versions()
+    prev = _previous(out, opts)
+    if prev is not None and prev.source.get("weights_sha256") != source.weights_sha256:
         opts.log(f"note: {out} held artifacts of other weights; they will be replaced as they are converted")
-    entries: dict = dict(man.get("artifacts", {}))
-    todo = [v for v in variants if opts.force or entries.get(str(v), {}).get("key") != artifact_key(source, v, opts, code)
-            or not (out / v.file_name).is_file()]
+    entries: dict[str, mf.ArtifactFile] = dict(prev.artifacts) if prev else {}
+    every = set(variants) | {v.fp32_source for v in variants}
+    keys = {v: artifact_key(source, v, opts, code, tools) for v in every}
+
+    def done(v: Variant) -> bool:
+        e = entries.get(v.stem)
+        return e is not None and e.key == keys[v] and (out / e.file).is_file() and (out / e.file).stat().st_size == e.bytes
+
+    todo = [v for v in variants if opts.force or not done(v)]
     # Quantized files need their fp32 graph; plan it (it may be outside the requested precisions).
     needed_fp32 = {v.fp32_source for v in todo if v.precision is not Precision.FP32}
     check_disk(out, estimate_bytes(model, todo) + estimate_bytes(model, list(needed_fp32 - set(variants))))
-    _write_side_files(model, source, out)
-    man = {**man, **folder_fields(model, source), "artifacts": entries}
+    man = mf.Manifest(
+        source=source_fields(source), config=model_config(model), files=_write_side_files(model, source, out),
+        tools=tools, platform={"machine": platform.machine(), "system": platform.system(), "cpus": os.cpu_count()},
+        artifacts=entries,
+    )
     mf.write(out, man)
     if not todo:
         opts.log(f"all {len(variants)} artifacts in {out} are up to date")
     t_all = time.time()
-    scratch = Path(tempfile.mkdtemp(prefix=".fp32-scratch.", suffix=".tmp", dir=out))
+    scratch = temp_dir(out / "fp32-scratch")
     try:
         for i, v in enumerate(sorted(todo, key=lambda v: v.sort_key), 1):
             reset_peak_rss()
             t0 = time.time()
-            dest = out / v.file_name
-            fd, tmp = tempfile.mkstemp(prefix=f".{v.file_name}.", suffix=".tmp", dir=out)
-            os.close(fd)
-            tmp = Path(tmp)
+            tmp = temp_file(out / v.file_name)
             try:
-                if v.precision is Precision.FP32:
-                    from convert.export import export_fp32
-
-                    export_fp32(model, v, tmp, opts.fuse_span_head, opts.lightweight)
-                else:
-                    from convert.export import export_fp32, quantize
-
-                    fp32 = out / v.fp32_source.file_name
-                    fp32_entry = entries.get(str(v.fp32_source), {})
-                    if not (fp32.is_file() and fp32_entry.get("key") == artifact_key(source, v.fp32_source, opts, code)):
-                        fp32 = scratch / v.fp32_source.file_name
-                        if not fp32.is_file():
-                            export_fp32(model, v.fp32_source, fp32, opts.fuse_span_head, opts.lightweight)
-                    quantize(fp32, v.precision, tmp)
+                _export_file(model, v, tmp, out, scratch, done(v.fp32_source), opts)
                 bad = non_builtin_ops(tmp)
                 if bad:
                     raise RuntimeError(f"{v}: graph uses non-builtin ops {sorted(bad)}; it would not run on stock LiteRT")
                 sig, inputs, outputs = signature_io(tmp)
-                entry = {
-                    "file": v.file_name, "sha256": sha256_file(tmp), "bytes": tmp.stat().st_size,
-                    "component": v.component.value, "seq_len": v.seq_len, "precision": v.precision.suffix,
-                    "signature": sig, "inputs": inputs, "outputs": outputs,
-                    "max_valid_tokens": max_valid_tokens(model, v), "key": artifact_key(source, v, opts, code),
-                    "code_version": code, "fuse_span_head": opts.fuse_span_head,
-                    "convert_seconds": round(time.time() - t0, 2), "peak_rss_bytes": peak_rss_bytes(),
-                }
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, dest)
+                graph = mf.Graph(
+                    variant=v, signature=sig, max_valid_tokens=max_valid_tokens(model, v),
+                    inputs=tuple(mf.TensorSpec(r["name"], tuple(r["shape"]), r["dtype"]) for r in inputs),
+                    outputs=tuple(mf.TensorSpec(r["name"], tuple(r["shape"]), r["dtype"]) for r in outputs),
+                )
+                entry = mf.ArtifactFile(
+                    file=v.file_name, sha256=sha256_file(tmp), bytes=tmp.stat().st_size, precision=v.precision,
+                    graphs=(graph,), key=keys[v], fuse_span_head=opts.fuse_span_head,
+                    convert_seconds=round(time.time() - t0, 2), peak_rss_bytes=peak_rss_bytes(),
+                )
+                # The manifest never lists a file whose bytes are not the ones it names: drop the old entry
+                # before the new file takes its place, list the new one after.
+                if entries.pop(v.stem, None) is not None:
+                    mf.write(out, man)
+                publish_file(tmp, out / v.file_name)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
-            entries[str(v)] = entry
-            man["artifacts"] = entries
+            entries[v.stem] = entry
             mf.write(out, man)
             opts.log(
-                f"[{i}/{len(todo)}] {v.file_name}: {entry['bytes'] / 1e6:.1f} MB in {entry['convert_seconds']:.1f} s, "
-                f"peak RSS {entry['peak_rss_bytes'] / 1e9:.2f} GB (total {time.time() - t_all:.0f} s)"
+                f"[{i}/{len(todo)}] {v.file_name}: {entry.bytes / 1e6:.1f} MB in {entry.convert_seconds:.1f} s, "
+                f"peak RSS {entry.peak_rss_bytes / 1e9:.2f} GB (total {time.time() - t_all:.0f} s)"
             )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

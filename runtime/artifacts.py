@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.manifest import MANIFEST, SCHEMA_VERSION
+from common import manifest as mf
 from common.tflite import sha256_file
 from common.variants import Component, Precision, Variant
-
 
 
 @dataclass(frozen=True)
@@ -21,17 +20,8 @@ class Bucket:
     max_tokens: int  # min(seq_len, max_valid_tokens of the manifest)
 
 
-@dataclass(frozen=True)
-class FolderConfig:
-    """The model facts preprocessing and decoding need, from the manifest's `config`."""
-
-    max_width: int
-    max_len: int
-    hidden_size: int
-    words_splitter_type: str
-    label_tokens: int
-    text_pad_token_id: int
-    subtoken_pooling: str
+# The model facts preprocessing and decoding need: the manifest's `config`, as read and checked there.
+FolderConfig = mf.ModelConfig
 
 
 def _convert_hint(folder: Path, precision: Precision) -> str:
@@ -48,63 +38,40 @@ class Artifacts:
         self.folder = Path(folder)
         self.precision = precision
         self.num_threads = num_threads
-        path = self.folder / MANIFEST
         if not self.folder.is_dir():
             raise FileNotFoundError(
                 f"artifacts folder {self.folder} does not exist; {_convert_hint(self.folder, precision)}"
             )
-        if not path.is_file():
+        manifest = mf.read(self.folder)
+        if manifest is None:
             raise FileNotFoundError(
-                f"{path} is missing: {self.folder} is not a converted artifacts folder; "
+                f"{self.folder / mf.MANIFEST} is missing: {self.folder} is not a converted artifacts folder; "
                 f"{_convert_hint(self.folder, precision)}"
             )
-        try:
-            self.manifest = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path} is not valid JSON ({e.msg} at line {e.lineno}); reconvert the folder") from None
-        if self.manifest.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError(
-                f"{path}: manifest schema {self.manifest.get('schema_version')!r}, this runtime reads "
-                f"{SCHEMA_VERSION}; reconvert with `python -m convert ... --force`"
-            )
-        cfg = self.manifest.get("config") or {}
-        try:
-            self.config = FolderConfig(
-                max_width=int(cfg["max_width"]), max_len=int(cfg["max_len"]), hidden_size=int(cfg["hidden_size"]),
-                words_splitter_type=str(cfg.get("words_splitter_type", "whitespace")),
-                label_tokens=int(cfg["label_tokens"]), text_pad_token_id=int(cfg["text_pad_token_id"]),
-                subtoken_pooling=str(cfg.get("subtoken_pooling", "first")),
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"{path}: config field {e} missing or malformed; reconvert the folder") from None
+        self.manifest = manifest
+        self.config = manifest.config
         if self.config.subtoken_pooling != "first":
             # common.inputs feeds first-subword positions only (gliner's default pooling).
             raise ValueError(
-                f"{path}: subtoken_pooling {self.config.subtoken_pooling!r} is not supported; only 'first' is"
+                f"{self.folder / mf.MANIFEST}: subtoken_pooling {self.config.subtoken_pooling!r} is not supported; "
+                "only 'first' is"
             )
-        self.entries: dict[Variant, dict] = {}
-        for stem, entry in (self.manifest.get("artifacts") or {}).items():
-            try:
-                v = Variant.from_stem(stem)
-            except ValueError:
-                continue  # an artifact of a newer toolkit: not ours to run
-            self.entries[v] = entry
-
-        present = sorted({v.precision.suffix for v in self.entries})
+        self.graphs: dict[Variant, tuple[mf.ArtifactFile, mf.Graph]] = {g.variant: (a, g) for a, g in manifest.graphs()}
+        present = sorted({v.precision.suffix for v in self.graphs})
         self.labels_variant = Variant(Component.LABELS, precision)
         self.buckets = [
-            Bucket(v, min(int(e["seq_len"]), int(e.get("max_valid_tokens", e["seq_len"]))))
-            for v, e in sorted(self.entries.items(), key=lambda kv: kv[0].sort_key)
+            Bucket(v, min(v.seq_len, g.max_valid_tokens))
+            for v, (_, g) in sorted(self.graphs.items(), key=lambda kv: kv[0].sort_key)
             if v.component is Component.TEXT and v.precision is precision
         ]
-        if self.labels_variant not in self.entries or not self.buckets:
-            missing = "labels encoder" if self.labels_variant not in self.entries else "text encoder"
+        if self.labels_variant not in self.graphs or not self.buckets:
+            missing = "labels encoder" if self.labels_variant not in self.graphs else "text encoder"
             raise FileNotFoundError(
                 f"{self.folder} has no {precision.suffix} {missing} (precisions present: "
                 f"{', '.join(present) or 'none'}); pick one of those or {_convert_hint(self.folder, precision)}"
             )
         for v in [self.labels_variant] + [b.variant for b in self.buckets]:
-            f = self.folder / self.entries[v]["file"]
+            f = self.folder / self.graphs[v][0].file
             if not f.is_file():
                 raise FileNotFoundError(
                     f"{f} is listed in the manifest but missing; restore the file or "
@@ -113,35 +80,67 @@ class Artifacts:
         self._runners: dict[Variant, object] = {}
         self._lock = threading.Lock()
 
-    def file_path(self, name_field: str) -> Path:
-        """A side file or folder named by the manifest's `files` (text_tokenizer, labels_tokenizer, ...)."""
-        name = (self.manifest.get("files") or {}).get(name_field)
-        if not name:
-            raise ValueError(f"{self.folder / MANIFEST} names no {name_field!r} in `files`; reconvert the folder")
-        path = self.folder / name
-        if not path.exists():
-            raise FileNotFoundError(f"{path} is missing; {_convert_hint(self.folder, self.precision)}")
-        return path
+    def side_file_bytes(self, name: str) -> bytes:
+        """The bytes of a side file the manifest names (text_tokenizer, labels_tokenizer, gliner_config),
+        checked against its sha256: a swapped or corrupt tokenizer would give wrong entities silently."""
+        side = self.manifest.files[name]
+        path = self.folder / side.path
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise FileNotFoundError(
+                f"{path} ({name}) cannot be read ({e.strerror or e}); {_convert_hint(self.folder, self.precision)}"
+            ) from None
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != side.sha256:
+            raise ValueError(
+                f"{path} ({name}): sha256 {digest[:16]}... does not match the manifest's {side.sha256[:16]}...: the "
+                "file is corrupt or was replaced; restore it or reconvert with `python -m convert ... --force`"
+            )
+        return data
+
+    def tokenizer(self, name: str):
+        """A `tokenizers.Tokenizer` from a verified side file, truncation and padding off."""
+        from tokenizers import Tokenizer
+
+        data = self.side_file_bytes(name)
+        try:
+            tok = Tokenizer.from_str(data.decode("utf-8"))
+        except Exception as e:  # noqa: BLE001 - tokenizers raises a bare Exception for bad JSON
+            raise ValueError(
+                f"{self.folder / self.manifest.files[name].path} ({name}) is not a valid tokenizer.json ({e}); "
+                "reconvert the folder"
+            ) from None
+        tok.no_truncation()
+        tok.no_padding()
+        return tok
+
+    def run(self, variant: Variant, arrays: dict) -> dict:
+        """One call of a graph. An interpreter holds its inputs and outputs between set and get, so calls of
+        one graph are serialized (different graphs run in parallel); the outputs returned are copies."""
+        runner, lock = self.runner(variant)
+        with lock:
+            return runner(**arrays)
 
     def runner(self, variant: Variant):
-        """The signature runner of one graph: the file is sha256-checked against the manifest on first use."""
+        """(signature runner, its lock) of one graph, created on first use (its file sha256-checked then)."""
         with self._lock:
             if variant not in self._runners:
-                self._runners[variant] = self._load(variant)
+                self._runners[variant] = (self._load(variant), threading.Lock())
             return self._runners[variant]
 
     def _load(self, variant: Variant):
         from ai_edge_litert.interpreter import Interpreter
 
-        entry = self.entries[variant]
-        path = self.folder / entry["file"]
+        art, graph = self.graphs[variant]
+        path = self.folder / art.file
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing; {_convert_hint(self.folder, self.precision)}")
         digest = sha256_file(path)
-        if digest != entry["sha256"]:
+        if digest != art.sha256:
             raise ValueError(
-                f"{path}: sha256 {digest[:16]}... does not match the manifest's {entry['sha256'][:16]}...: the file "
+                f"{path}: sha256 {digest[:16]}... does not match the manifest's {art.sha256[:16]}...: the file "
                 f"is corrupt or was replaced; re-download it or reconvert with `python -m convert ... --force`"
             )
         interp = Interpreter(model_path=str(path), num_threads=self.num_threads)
-        return interp.get_signature_runner(entry.get("signature") or None)
+        return interp.get_signature_runner(graph.signature)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ _LABEL_CACHE_SIZE = 64
 
 
 @dataclass(frozen=True)
-class _Text:
-    """One text after word splitting and the overflow policy."""
+class PreparedText:
+    """Stage 1's result: one text split into words, with their offsets and the windows that cover them."""
 
     text: str
     words: list[str]
@@ -31,27 +32,37 @@ class _Text:
     ends: list[int]  # char offset one past each word
     windows: list[Window]
 
+    @property
+    def num_words(self) -> int:
+        return self.windows[-1].stop if self.windows else 0
+
+
+@dataclass(frozen=True)
+class GraphCall:
+    """Stage 2's result: one text-graph call (one window, up to 25 labels) with its inputs built."""
+
+    bucket: Bucket
+    arrays: dict[str, np.ndarray]
+    num_words: int  # words of the window
+    num_labels: int  # labels of this group
+
 
 class GLiNERLiteRT:
     """Torch-free GLiNER bi-encoder span NER over a converted artifacts folder.
 
-    Not thread-safe: LiteRT interpreters hold their buffers, so use one instance per thread.
+    Safe to share between threads: each graph's calls are serialized (an interpreter holds its buffers
+    between setting inputs and reading outputs), so threads overlap only in tokenizing, decoding and calls of
+    different graphs. For parallel throughput open one instance per thread (each loads its own weights).
     """
 
     def __init__(self, artifacts: Artifacts, window_overlap: int | None = None):
-        from tokenizers import Tokenizer
-
         self.artifacts = artifacts
         self.config = artifacts.config
         self.precision = artifacts.precision
-        self.text_tokenizer = Tokenizer.from_file(str(artifacts.file_path("text_tokenizer") / "tokenizer.json"))
-        self.labels_tokenizer = Tokenizer.from_file(str(artifacts.file_path("labels_tokenizer") / "tokenizer.json"))
         # Upstream tokenizes with truncation=True at the tokenizer's model_max_length; the manifest's
         # max_valid_tokens already caps each bucket by it, so no text reaching a graph is ever cut by it.
-        self.text_tokenizer.no_truncation()
-        self.text_tokenizer.no_padding()
-        self.labels_tokenizer.no_truncation()
-        self.labels_tokenizer.no_padding()
+        self.text_tokenizer = artifacts.tokenizer("text_tokenizer")
+        self.labels_tokenizer = artifacts.tokenizer("labels_tokenizer")
         self._special_tokens = self.text_tokenizer.num_special_tokens_to_add(False)
         self._empty_label = self.labels_tokenizer.encode("").ids
         self.buckets: list[Bucket] = artifacts.buckets
@@ -62,6 +73,7 @@ class GLiNERLiteRT:
         if self.window_overlap < 0:
             raise ValueError(f"window_overlap must be >= 0 words, got {window_overlap}")
         self._label_cache: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._truncating_tokenizer = None
         split_words("", self.config.words_splitter_type)  # refuse an unsupported splitter at load, not per call
 
@@ -96,11 +108,11 @@ class GLiNERLiteRT:
         longer label is cut to its first 31 tokens plus the closing special token, with a warning.
         """
         key = tuple(self._check_labels(labels))
-        hit = self._label_cache.get(key)
-        if hit is not None:
-            self._label_cache.move_to_end(key)
-            return hit
-        runner = self.artifacts.runner(self.artifacts.labels_variant)
+        with self._cache_lock:
+            hit = self._label_cache.get(key)
+            if hit is not None:
+                self._label_cache.move_to_end(key)
+                return hit
         encs = [self.labels_tokenizer.encode(label).ids for label in key]
         limit = self.config.label_tokens
         too_long = [label for label, ids in zip(key, encs) if len(ids) > limit]
@@ -113,13 +125,14 @@ class GLiNERLiteRT:
         out = []
         for g in range(0, len(encs), MAX_LABELS):
             group = encs[g : g + MAX_LABELS]
-            emb = runner(**build_labels_inputs(group, self._empty_label))[LABELS_OUTPUT]
+            emb = self.artifacts.run(self.artifacts.labels_variant, build_labels_inputs(group, self._empty_label))[LABELS_OUTPUT]
             out.append(np.asarray(emb[: len(group)], np.float32))
         embeds = np.concatenate(out, axis=0)
         embeds.setflags(write=False)
-        self._label_cache[key] = embeds
-        if len(self._label_cache) > _LABEL_CACHE_SIZE:
-            self._label_cache.popitem(last=False)
+        with self._cache_lock:
+            self._label_cache[key] = embeds
+            if len(self._label_cache) > _LABEL_CACHE_SIZE:
+                self._label_cache.popitem(last=False)
         return embeds
 
     @staticmethod
@@ -197,22 +210,17 @@ class GLiNERLiteRT:
             raise ValueError(f"text must be a string, got {type(text).__name__}")
         if not text.strip():
             return []  # upstream's _filter_valid_texts
-        prepared = self._prepare(text, on_overflow)
-        num_words = prepared.windows[-1].stop
-        window_logits = [self._window_logits(prepared.words, w, embeds) for w in prepared.windows]
-        logits = stitch(window_logits, prepared.windows, num_words)
-        spans = decode_spans(logits, num_words, labels, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label)
-        # gliner.model._map_entities_to_original: word indices -> char offsets of the original text.
-        out = []
-        for s, e, label, score in spans:
-            a, b = prepared.starts[s], prepared.ends[e]
-            out.append({"start": a, "end": b, "text": text[a:b], "label": label, "score": score})
-        return out
+        prepared = self.prepare(text, on_overflow)
+        window_logits = [self.window_logits(self.build_calls(prepared, w, embeds)) for w in prepared.windows]
+        return self.decode(prepared, window_logits, labels, threshold, flat_ner, multi_label)
 
-    # ------------------------------------------------------------------ preprocessing
+    # ------------------------------------------------------------------ stages
+    # predict_entities is exactly: prepare -> build_calls per window -> run_call per call -> decode.
+    # They are public so benchmarks time the real pipeline, stage by stage.
 
-    def _prepare(self, text: str, on_overflow: str) -> _Text:
-        """Words, their offsets and the windows that cover them, under the overflow policy."""
+    def prepare(self, text: str, on_overflow: str = "window") -> PreparedText:
+        """Stage 1: words (upstream's splitter), their char offsets, and the windows covering them under the
+        overflow policy. Tokenizes the whole text once to count tokens per word."""
         triples = split_words(text, self.config.words_splitter_type)
         words = [w for w, _, _ in triples]
         starts = [a for _, a, _ in triples]
@@ -225,7 +233,7 @@ class GLiNERLiteRT:
         max_words = self.max_words
         n_tok = len(enc.ids)
         if len(words) <= max_words and n_tok <= self.max_tokens:
-            return _Text(text, words, starts, ends, [Window(0, len(words), 0, len(words))])
+            return PreparedText(text, words, starts, ends, [Window(0, len(words), 0, len(words))])
         why = (
             f"the text has {len(words)} words and {n_tok} tokens; one graph call takes at most {max_words} words "
             f"(the model's max_len {self.config.max_len}, capped by the largest bucket) and {self.max_tokens} "
@@ -244,9 +252,9 @@ class GLiNERLiteRT:
             keep = max(keep, 1)
             # Upstream's UniEncoderSpanProcessor.preprocess_example warns the same way for max_len.
             warnings.warn(f"Sentence of length {len(words)} has been truncated to {keep} ({why})", stacklevel=4)
-            return _Text(text, words[:keep], starts[:keep], ends[:keep], [Window(0, keep, 0, keep)])
+            return PreparedText(text, words[:keep], starts[:keep], ends[:keep], [Window(0, keep, 0, keep)])
         windows = plan_windows(counts, self._special_tokens, self.max_tokens, max_words, self.window_overlap)
-        return _Text(text, words, starts, ends, windows)
+        return PreparedText(text, words, starts, ends, windows)
 
     def _encode_window(self, words: list[str], w: Window):
         enc = self.text_tokenizer.encode(words[w.start : w.stop], is_pretokenized=True)
@@ -268,22 +276,44 @@ class GLiNERLiteRT:
                 return b
         raise ValueError(f"{n_tok} tokens / {n_words} words fit no bucket (largest holds {self.max_tokens} tokens)")
 
-    def _window_logits(self, words: list[str], w: Window, embeds: np.ndarray) -> np.ndarray:
-        """Span logits [window words, max_width, N labels] of one window, labels in groups of 25."""
-        enc = self._encode_window(words, w)
-        n_words = w.stop - w.start
+    def build_calls(self, prepared: PreparedText, window: Window, embeds: np.ndarray) -> list[GraphCall]:
+        """Stage 2: tokenize one window, pick the smallest bucket that holds it, build one call per 25 labels."""
+        enc = self._encode_window(prepared.words, window)
+        n_words = window.stop - window.start
         bucket = self._bucket(len(enc.ids), n_words)
-        runner = self.artifacts.runner(bucket.variant)
-        parts = []
+        calls = []
         for g in range(0, embeds.shape[0], MAX_LABELS):
             group = embeds[g : g + MAX_LABELS]
             inputs = build_text_inputs(
                 enc.ids, enc.word_ids, n_words, bucket.variant.seq_len, self.config.max_width, group,
                 pad_token_id=self.config.text_pad_token_id,
             )
-            logits = runner(**inputs.arrays)[TEXT_OUTPUT]
-            parts.append(np.asarray(logits[0, :n_words, :, : group.shape[0]], np.float32))
-        return np.concatenate(parts, axis=2)
+            calls.append(GraphCall(bucket, inputs.arrays, n_words, group.shape[0]))
+        return calls
+
+    def run_call(self, call: GraphCall) -> np.ndarray:
+        """Stage 3: one text-graph call -> span logits [window words, max_width, labels of the group]."""
+        logits = self.artifacts.run(call.bucket.variant, call.arrays)[TEXT_OUTPUT]
+        return np.asarray(logits[0, : call.num_words, :, : call.num_labels], np.float32)
+
+    def window_logits(self, calls: list[GraphCall]) -> np.ndarray:
+        """Stage 3 over one window's calls: logits [window words, max_width, N labels]."""
+        return np.concatenate([self.run_call(c) for c in calls], axis=2)
+
+    def decode(
+        self, prepared: PreparedText, window_logits: list[np.ndarray], labels: Sequence[str], threshold: float = 0.5,
+        flat_ner: bool = True, multi_label: bool = False,
+    ) -> list[dict]:
+        """Stage 4: stitch the windows' logits, decode spans as upstream, map words to char offsets."""
+        num_words = prepared.num_words
+        logits = stitch(window_logits, prepared.windows, num_words)
+        spans = decode_spans(logits, num_words, labels, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label)
+        # gliner.model._map_entities_to_original: word indices -> char offsets of the original text.
+        out = []
+        for s, e, label, score in spans:
+            a, b = prepared.starts[s], prepared.ends[e]
+            out.append({"start": a, "end": b, "text": prepared.text[a:b], "label": label, "score": score})
+        return out
 
 
 def _check_threshold(threshold) -> None:

@@ -392,8 +392,8 @@ def wrapper_module(model, component: str, seq_len: int | None, fuse_span_head: b
     from wrappers import LabelsEncoderWrapper, TextEncoderWrapper
 
     if component == "labels":
-        return LabelsEncoderWrapper(model.model).eval()
-    return TextEncoderWrapper(model.model, seq_len, fuse_span_head=fuse_span_head).eval()
+        return LabelsEncoderWrapper(model).eval()
+    return TextEncoderWrapper(model, seq_len, fuse_span_head=fuse_span_head).eval()
 
 
 # ---------------------------------------------------------------------------------------------- ONNX Runtime

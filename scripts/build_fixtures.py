@@ -8,11 +8,8 @@ loads the folder with HF_HUB_OFFLINE=1. `tiny-trained` is made from `tiny` by sc
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,12 +41,6 @@ TINY_LABELS = dict(
     hidden_size=48, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96,
     vocab_size=None, max_position_embeddings=512,
 )
-
-
-def replace_dir(tmp: Path, out: Path) -> None:
-    from convert.manifest import replace_dir as replace
-
-    replace(tmp, out)
 
 
 def _corpus() -> list[str]:
@@ -151,16 +142,12 @@ def build_model(out: Path, text: dict, labels: dict, hidden_size: int, max_len: 
     cfg = BiEncoderSpanConfig(**gliner_config(text, labels, hidden_size, text_tok, labels_tok, max_len))
     model = BiEncoderSpanGLiNER(cfg, tokenizer=text_tok, labels_tokenizer=labels_tok)
     model.eval()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    from common.files import building_dir
+
+    with building_dir(out) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         text_tok.save_pretrained(tmp)
         labels_tok.save_pretrained(tmp / "labels_tokenizer")
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

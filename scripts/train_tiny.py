@@ -233,9 +233,9 @@ def write_training_md(path: Path, info: dict) -> None:
 
 def save_folder(model, built_tiny: Path, out: Path, info: dict) -> None:
     """Writes the model beside `out` and renames it into place; tokenizers are copied from `tiny` verbatim."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    from common.files import building_dir
+
+    with building_dir(out) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         # save_pretrained also writes the loaded tokenizers, which by now carry gliner's three added tokens
         # and load-time keys; training never touches the tokenizers, so keep tiny's files byte for byte.
@@ -246,14 +246,6 @@ def save_folder(model, built_tiny: Path, out: Path, info: dict) -> None:
         metrics = {k: info[k] for k in ("seed", "steps", "train_size", "heldout_size", "heldout_gold_entities",
                                          "train_seconds", "heldout", "labels_tokenizer_sha256")}
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-        for f in tmp.rglob("*"):
-            os.chmod(f, 0o755 if f.is_dir() else 0o644)
-        from convert.manifest import replace_dir
-
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 # ----------------------------------------------------------------------------------------------------------

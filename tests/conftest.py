@@ -99,7 +99,7 @@ def convert_into(model_dir: Path, out: Path, seq_lens=TEST_SEQ_LENS, precisions=
     """Real litert-torch conversion of `model_dir` (or of `model`, a modified copy, labelled as model_dir)."""
     from common.variants import Precision, all_variants
     from convert.run import Options, convert_all
-    from convert.source import resolve
+    from upstream.source import resolve
 
     source = resolve(str(model_dir), offline=True)
     if model is None:

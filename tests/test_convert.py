@@ -11,9 +11,9 @@ import pytest
 from common.inputs import input_shapes, output_shape
 from common.tflite import non_builtin_ops, sha256_file, signature_io
 from common.variants import Component, Precision, Variant
-from convert import manifest as mf
+from common import manifest as mf
 from convert.run import check_disk, check_output_dir
-from convert.source import SourceError, load_model, resolve
+from upstream.source import SourceError, load_model, resolve
 from tests.conftest import TEST_SEQ_LENS, convert_into
 
 ALL = [Variant(Component.LABELS, p) for p in Precision] + [
@@ -24,36 +24,39 @@ ALL = [Variant(Component.LABELS, p) for p in Precision] + [
 @pytest.mark.parametrize("variant", ALL, ids=str)
 def test_manifest_entry_matches_file_and_contract(tiny_trained_artifacts, variant):
     man = mf.read(tiny_trained_artifacts)
-    entry = man["artifacts"][str(variant)]
+    entry, graph = man.find(variant)
     path = tiny_trained_artifacts / variant.file_name
-    assert entry["file"] == variant.file_name
-    assert entry["sha256"] == sha256_file(path)
-    assert entry["bytes"] == path.stat().st_size
-    assert (entry["component"], entry["seq_len"], entry["precision"]) == (
-        variant.component.value, variant.seq_len, variant.precision.suffix)
+    assert entry.file == variant.file_name
+    assert entry.sha256 == sha256_file(path)
+    assert entry.bytes == path.stat().st_size
+    assert entry.precision is variant.precision and [g.variant for g in entry.graphs] == [variant]
     sig, inputs, outputs = signature_io(path)
-    assert entry["signature"] == sig and entry["inputs"] == inputs and entry["outputs"] == outputs
-    cfg = man["config"]
-    want = input_shapes(variant.component, variant.seq_len, cfg["max_width"], cfg["hidden_size"])
+    assert graph.signature == sig
+    assert [(t.name, list(t.shape), t.dtype) for t in graph.inputs] == [(i["name"], i["shape"], i["dtype"]) for i in inputs]
+    assert [(t.name, list(t.shape), t.dtype) for t in graph.outputs] == [(o["name"], o["shape"], o["dtype"]) for o in outputs]
+    cfg = man.config
+    want = input_shapes(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size)
     assert {i["name"]: tuple(i["shape"]) for i in inputs} == want
     assert all(i["dtype"] == ("float32" if i["name"] == "labels_embeds" else "int32") for i in inputs)
     name = "labels_embeds" if variant.component is Component.LABELS else "logits"
     assert [(o["name"], tuple(o["shape"]), o["dtype"]) for o in outputs] == [
-        (name, output_shape(variant.component, variant.seq_len, cfg["max_width"], cfg["hidden_size"]), "float32")]
-    assert entry["max_valid_tokens"] == (32 if variant.component is Component.LABELS else variant.seq_len)
+        (name, output_shape(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size), "float32")]
+    assert graph.max_valid_tokens == (32 if variant.component is Component.LABELS else variant.seq_len)
     assert not non_builtin_ops(path), "Flex/custom ops would not run on a stock LiteRT runtime"
 
 
 def test_manifest_folder_fields(tiny_trained_artifacts, tiny_trained_dir):
     man = mf.read(tiny_trained_artifacts)
-    assert man["source"]["weights_sha256"] == sha256_file(tiny_trained_dir / "model.safetensors")
-    assert man["config"]["max_width"] == 12 and man["config"]["words_splitter_type"] == "whitespace"
+    assert man.source["weights_sha256"] == sha256_file(tiny_trained_dir / "model.safetensors")
+    assert man.config.max_width == 12 and man.config.words_splitter_type == "whitespace"
     for tool in ("torch", "litert-torch", "ai-edge-litert", "ai-edge-quantizer", "gliner", "transformers"):
-        assert man["tools"][tool] != "missing"
-    for entry in man["artifacts"].values():
-        assert entry["convert_seconds"] >= 0 and entry["peak_rss_bytes"] > 0
+        assert man.tools[tool] != "missing"
+    for entry in man.artifacts.values():
+        assert entry.convert_seconds >= 0 and entry.peak_rss_bytes > 0
+    for name, side in man.files.items():
+        assert side.sha256 == sha256_file(tiny_trained_artifacts / side.path), name
     for d in ("text_tokenizer", "labels_tokenizer"):
-        assert (tiny_trained_artifacts / d / "tokenizer.json").is_file()
+        assert man.files[d].path == f"{d}/tokenizer.json"
     assert json.loads((tiny_trained_artifacts / "gliner_config.json").read_text())["span_mode"] == "markerV0"
 
 
@@ -95,14 +98,14 @@ def test_interrupted_write_leaves_no_accepted_artifact(tiny_trained_dir, tmp_pat
         convert_into(tiny_trained_dir, out, seq_lens=(256,), precisions=("fp32",))
     assert not list(out.glob("*.tflite"))
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
-    assert mf.read(out)["artifacts"] == {}
+    assert mf.read(out).artifacts == {}
     # A complete-looking file that the manifest does not list is not accepted: the next run redoes it.
     monkeypatch.setattr(export, "export_fp32", real)
     stray = out / "labels_encoder_fp32.tflite"
     stray.write_bytes(b"not a model")
     lines = []
     convert_into(tiny_trained_dir, out, seq_lens=(256,), precisions=("fp32",), log=lines.append)
-    assert sha256_file(stray) == mf.read(out)["artifacts"]["labels_encoder_fp32"]["sha256"]
+    assert sha256_file(stray) == mf.read(out).artifacts["labels_encoder_fp32"].sha256
     assert stray.stat().st_size > 1000
 
 

@@ -199,7 +199,7 @@ def test_windowed_text_equals_upstream_run_per_window(rt, upstream):
     from validate.reference import upstream_reference
 
     text = _long_text()
-    prep = rt._prepare(text, "window")
+    prep = rt.prepare(text, "window")
     assert len(prep.windows) > 2 and all(w.stop - w.start <= rt.max_words for w in prep.windows)
     logits = []
     for w in prep.windows:
@@ -248,7 +248,7 @@ def test_overflow_policies(rt):
         rt.predict_entities(text, CORE_LABELS, on_overflow="error")
     with pytest.warns(UserWarning, match="truncated"):
         cut = rt.predict_entities(text, CORE_LABELS, on_overflow="truncate")
-    prep = rt._prepare(text, "window")
+    prep = rt.prepare(text, "window")
     first_window_end = prep.ends[prep.windows[0].stop - 1]
     assert cut and max(e["end"] for e in cut) <= first_window_end
     whole = rt.predict_entities(text, CORE_LABELS)
@@ -280,7 +280,7 @@ def test_max_len_truncate_mirrors_upstream(trained_artifacts, upstream, tmp_path
         got = short.predict_entities(text, CORE_LABELS, on_overflow="truncate")
     problems, diff = _diff(want, got, text)
     assert not problems and diff <= SCORE_TOL, problems
-    prep = short._prepare(text, "window")
+    prep = short.prepare(text, "window")
     assert len(prep.windows) > 1 and all(w.stop - w.start <= 100 for w in prep.windows)
     assert max(e["end"] for e in short.predict_entities(text, CORE_LABELS)) > max(e["end"] for e in got)
 

@@ -29,17 +29,17 @@ def test_base_wrapper_matches_upstream(base_random_dir, labels):
 
 def test_base_conversion_and_parity(base_random_dir, tmp_path):
     from common.tflite import non_builtin_ops
-    from convert import manifest as mf
+    from common import manifest as mf
     from validate import harness
     from validate.suite import load_suite
 
     out = tmp_path / "art"
     convert_into(base_random_dir, out, seq_lens=(256,), precisions=("fp32",))
     man = mf.read(out)
-    for e in man["artifacts"].values():
-        assert not non_builtin_ops(out / e["file"])
-    text = man["artifacts"]["text_encoder_seq256_fp32"]
-    assert text["peak_rss_bytes"] < 6e9
+    for e in man.artifacts.values():
+        assert not non_builtin_ops(out / e.file)
+    text = man.artifacts["text_encoder_seq256_fp32"]
+    assert text.peak_rss_bytes < 6e9
     model = load_gliner(str(base_random_dir))
     results, _ = harness.run(model, man, out, log=lambda *a: None, items=load_suite()[:30], judge_entities=False)
     for r in results:

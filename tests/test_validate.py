@@ -9,7 +9,7 @@ import shutil
 import pytest
 import torch
 
-from convert import manifest as mf
+from common import manifest as mf
 from tests.conftest import convert_into, load_gliner
 from validate import harness
 from validate.__main__ import main as validate_main
@@ -36,7 +36,7 @@ def test_report_schema_and_rendering(gate_report, tiny_trained_artifacts):
     assert report["schema_version"] == 1 and report["suite_version"] == "v1"
     assert report["thresholds"] == [0.3, 0.5]
     assert {"tools", "machine", "python"} <= set(report["environment"])
-    listed = set(mf.read(tiny_trained_artifacts)["artifacts"])
+    listed = {str(v) for v in mf.read(tiny_trained_artifacts).variants()}
     assert {r["variant"] for r in report["results"]} == listed
     for r in report["results"]:
         assert r["status"] == "within tolerance" and r["reproduce"] is None
@@ -102,9 +102,12 @@ def test_sha_mismatch_is_refused_before_running(tiny_trained_artifacts, tiny_tra
     folder = tmp_path / "tampered"
     folder.mkdir()
     man = mf.read(tiny_trained_artifacts)
-    man["artifacts"] = {k: v for k, v in man["artifacts"].items() if k in ("labels_encoder_fp32", "text_encoder_seq256_fp32")}
-    for e in man["artifacts"].values():
-        shutil.copy(tiny_trained_artifacts / e["file"], folder / e["file"])
+    man.artifacts = {k: v for k, v in man.artifacts.items() if k in ("labels_encoder_fp32", "text_encoder_seq256_fp32")}
+    for e in man.artifacts.values():
+        shutil.copy(tiny_trained_artifacts / e.file, folder / e.file)
+    for side in man.files.values():
+        (folder / side.path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tiny_trained_artifacts / side.path, folder / side.path)
     mf.write(folder, man)
     data = bytearray((folder / "text_encoder_seq256_fp32.tflite").read_bytes())
     data[-100] ^= 0xFF

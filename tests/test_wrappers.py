@@ -31,7 +31,7 @@ def _torch_inputs(arrays):
 def _wrapper_diff(model, text, labels, seq_len=S, **wrapper_kwargs):
     ref = upstream_reference(model, text, labels)
     inputs = candidate_inputs(ref, seq_len, model.config.max_width)
-    wrapper = TextEncoderWrapper(model.model, seq_len, **wrapper_kwargs).eval()
+    wrapper = TextEncoderWrapper(model, seq_len, **wrapper_kwargs).eval()
     with torch.no_grad():
         out = wrapper(**_torch_inputs(inputs.arrays))["logits"][0].numpy()
     w, c = ref.num_words, len(labels)
@@ -64,7 +64,7 @@ def test_span_head_modes_match_upstream(tiny_trained_dir, fuse):
 @pytest.mark.parametrize("seq_len", [256, 512])
 def test_banded_and_dense_sliding_attention_match_upstream(tiny_trained_dir, seq_len):
     model = load_gliner(str(tiny_trained_dir))
-    wrapper = TextEncoderWrapper(model.model, seq_len)
+    wrapper = TextEncoderWrapper(model, seq_len)
     assert wrapper.banded, "the tiny model's 8-token half window tiles these buckets"
     for banded in (True, False):
         diff, scale = _wrapper_diff(model, _fill(model, seq_len), CORE_LABELS, seq_len=seq_len, banded_attention=banded)
@@ -89,7 +89,7 @@ def test_labels_wrapper_matches_encode_labels(any_model_dir):
     tok = model.data_processor.labels_tokenizer
     encodings = [tok(label)["input_ids"] for label in LABELS_25]
     arrays = build_labels_inputs(encodings, tok("")["input_ids"])
-    wrapper = LabelsEncoderWrapper(model.model).eval()
+    wrapper = LabelsEncoderWrapper(model).eval()
     with torch.no_grad():
         got = wrapper(**_torch_inputs(arrays))["labels_embeds"].numpy()
     want = model.encode_labels(LABELS_25).numpy()
@@ -117,7 +117,7 @@ def test_bilstm_is_never_called_and_not_exported(tiny_trained_dir, tmp_path):
             assert model.predict_entities(text, CORE_LABELS, threshold=0.3) == before
     finally:
         model.model.rnn.load_state_dict(saved)
-    wrapper = TextEncoderWrapper(model.model, S)
+    wrapper = TextEncoderWrapper(model, S)
     assert not [k for k in wrapper.state_dict() if "rnn" in k or "lstm" in k.lower()]
     lstm_params = {id(p) for p in model.model.rnn.parameters()}
     assert not lstm_params & {id(p) for p in wrapper.parameters()}

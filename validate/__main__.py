@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -30,17 +29,17 @@ def main(argv=None) -> int:
     if any(not 0 < t < 1 for t in args.thresholds):
         print("error: thresholds must lie in (0, 1)", file=sys.stderr)
         return 2
-    from convert import manifest as mf
-    from convert.run import tool_versions
-    from convert.source import SourceError, load_model, resolve
+    from common import manifest as mf
+    from common.machine import tool_versions
+    from upstream.source import SourceError, hub_offline, load_model, resolve
     from validate import harness, report
 
     try:
         man = mf.read(args.artifacts)
         if man is None:
             raise SourceError(f"{args.artifacts} has no manifest.json; convert first (python -m convert ...)")
-        source = resolve(args.model, offline=os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"))
-        if man.get("source", {}).get("weights_sha256") != source.weights_sha256:
+        source = resolve(args.model, offline=hub_offline())
+        if man.source.get("weights_sha256") != source.weights_sha256:
             raise SourceError(
                 f"{args.artifacts} was converted from other weights than {args.model} "
                 "(manifest weights_sha256 differs); validate against the model it was converted from"

@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from common.inputs import build_labels_inputs
+from common.manifest import ArtifactFile, Graph, Manifest
 from common.tflite import sha256_file
 from common.variants import LABEL_TOKENS, MAX_LABELS, Component, Precision, Variant
 from runtime.decoding import decode_spans
+from upstream import adapter
 from validate.reference import Reference, candidate_inputs, upstream_label_embeds, upstream_reference, valid_span_mask
 from validate.stats import LabelStats, SpanStats
 from validate.suite import SuiteItem, fill_texts, load_suite
@@ -96,27 +98,21 @@ def build_cases(model, items: list[SuiteItem], thresholds) -> tuple[list[Case], 
 def suite_items(model, seq_lens: list[int], limit: int | None = None) -> list[SuiteItem]:
     """The bundled suite (its first `limit` items, if given) plus texts filling ~50% and ~95% of each bucket,
     counted in the model's tokens."""
-    tok = model.data_processor.transformer_tokenizer
-    split = model.data_processor.words_splitter
-
-    def count_tokens(text: str) -> int:
-        return len(tok([w for w, _, _ in split(text)], is_split_into_words=True)["input_ids"])
-
     items = load_suite()[:limit]
     for s in sorted(seq_lens):
-        items += fill_texts(count_tokens, s)
+        items += fill_texts(lambda text: adapter.count_text_tokens(model, text), s)
     return items
 
 
-def _check_file(res: Result, folder: Path, entry: dict) -> Path | None:
-    path = folder / entry["file"]
+def _check_file(res: Result, folder: Path, art: ArtifactFile) -> Path | None:
+    path = folder / art.file
     if not path.is_file():
-        res.failures.append(f"{entry['file']} is listed in manifest.json but missing; reconvert it")
+        res.failures.append(f"{art.file} is listed in manifest.json but missing; reconvert it")
         return None
     res.stage = Stage.FOUND
-    if sha256_file(path) != entry["sha256"]:
+    if sha256_file(path) != art.sha256:
         res.failures.append(
-            f"{entry['file']}: sha256 does not match manifest.json (file changed after conversion); refusing to run it"
+            f"{art.file}: sha256 does not match manifest.json (file changed after conversion); refusing to run it"
         )
         return None
     res.stage = Stage.SHA_MATCHED
@@ -170,7 +166,7 @@ def _judge_text(res: Result, path_stats: dict, judge_entities: bool) -> None:
 
 def validate_labels(model, res: Result, path: Path, labels: list[str], num_threads) -> np.ndarray | None:
     """Returns the .tflite label embeddings (label order) for the text graphs' path (a)."""
-    tok = model.data_processor.labels_tokenizer
+    tok = adapter.labels_tokenizer(model)
     ref = upstream_label_embeds(model, labels).numpy()
     encs = [tok(lab)["input_ids"] for lab in labels]
     # Upstream encodes a label of any length; the [25, 32] graph cuts it, so those are reported apart.
@@ -206,10 +202,10 @@ def validate_labels(model, res: Result, path: Path, labels: list[str], num_threa
     return got
 
 
-def validate_text(model, res: Result, path: Path, entry: dict, cases: list[Case], thresholds,
+def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case], thresholds,
                   tflite_label_embeds: dict | None, num_threads, judge_entities: bool) -> None:
     v = res.variant
-    k = model.config.max_width
+    k = adapter.config(model).max_width
     try:
         interp = Interp(path, num_threads)
     except Exception as e:  # noqa: BLE001
@@ -222,7 +218,7 @@ def validate_text(model, res: Result, path: Path, entry: dict, cases: list[Case]
     if tflite_label_embeds is not None:
         paths["tflite_labels"] = SpanStats(tuple(thresholds), margin)
     skipped_truncated = 0
-    limit = min(v.seq_len, entry.get("max_valid_tokens", v.seq_len))
+    limit = min(v.seq_len, graph.max_valid_tokens)
     shape_ok = True
     for case in cases:
         if case.num_tokens > limit or case.ref.num_words > v.seq_len:
@@ -259,17 +255,16 @@ def validate_text(model, res: Result, path: Path, entry: dict, cases: list[Case]
         res.stage = Stage.WITHIN_TOLERANCE
 
 
-def run(model, manifest: dict, folder: Path, thresholds=(0.3, 0.5), only: set[str] | None = None,
+def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: set[str] | None = None,
         num_threads: int | None = 2, judge_entities: bool = True, log=print,
         items: list[SuiteItem] | None = None, suite_limit: int | None = None) -> tuple[list[Result], dict]:
     """Validates every artifact listed (or those in `only`); never stops at the first failure.
 
     `items` replaces the bundled suite (tests use a small subset to keep their teeth cheap).
     """
-    entries = manifest.get("artifacts", {})
-    variants = sorted((Variant.from_stem(s) for s in entries), key=lambda v: v.sort_key)
+    variants = manifest.variants()
     if only:
-        unknown = only - set(entries)
+        unknown = only - {str(v) for v in variants}
         if unknown:
             raise ValueError(f"--only names artifacts not in the manifest: {', '.join(sorted(unknown))}")
         variants = [v for v in variants if str(v) in only]
@@ -282,20 +277,20 @@ def run(model, manifest: dict, folder: Path, thresholds=(0.3, 0.5), only: set[st
     results: list[Result] = []
     label_embeds: dict[Precision, dict] = {}
     for v in variants:
-        entry = entries[str(v)]
-        res = Result(v, entry["file"], entry.get("bytes", 0))
+        art, graph = manifest.find(v)
+        res = Result(v, art.file, art.bytes)
         t = time.time()
-        path = _check_file(res, folder, entry)
+        path = _check_file(res, folder, art)
         if path is not None:
             if v.component is Component.LABELS:
                 got = validate_labels(model, res, path, all_labels, num_threads)
                 if got is not None:
-                    tok = model.data_processor.labels_tokenizer
+                    tok = adapter.labels_tokenizer(model)
                     label_embeds[v.precision] = {
                         lab: row for lab, row in zip(all_labels, got) if len(tok(lab)["input_ids"]) <= LABEL_TOKENS
                     }
             else:
-                validate_text(model, res, path, entry, cases, thresholds, label_embeds.get(v.precision),
+                validate_text(model, res, path, graph, cases, thresholds, label_embeds.get(v.precision),
                               num_threads, judge_entities)
         results.append(res)
         log(f"{'PASS' if res.passed else 'FAIL'} {v} ({res.stage.value}) in {time.time() - t:.1f} s"

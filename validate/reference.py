@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from common.inputs import TextInputs, build_text_inputs
+from upstream import adapter
 
 
 @dataclass
@@ -24,22 +25,15 @@ class Reference:
 
 @torch.no_grad()
 def upstream_reference(model, text: str, labels: list[str]) -> Reference:
-    """Runs `model.model(**batch)` on the batch gliner builds for predict_entities (no packing)."""
-    model.eval()
-    prep = model.prepare_batch([text], labels)
-    if not prep["valid_texts"]:
-        raise ValueError("empty text has no reference")
-    batch = model.collate_batch(prep["input_x"], prep["entity_types"])
-    out = model.model(**batch)
+    """Upstream's span logits on the batch gliner builds for predict_entities (no packing)."""
+    words, num_words, logits = adapter.forward_one(model, text, labels)
     labels_embeds = upstream_label_embeds(model, labels)
-    # The words upstream fed the model: the collator cuts a text to config.max_len words *before* it is
-    # tokenized, so tokens of later words never reach the encoder and must not reach the candidate either.
-    words = batch["tokens"][0]
-    num_words = int(batch["text_lengths"][0, 0])
-    enc = model.data_processor.transformer_tokenizer(words, is_split_into_words=True, truncation=True)
+    # `words` are the words upstream fed the model: the collator cuts a text to config.max_len words *before*
+    # it is tokenized, so tokens of later words never reach the encoder and must not reach the candidate.
+    enc = adapter.text_tokenizer(model)(words, is_split_into_words=True, truncation=True)
     return Reference(
         words=words,
-        logits=out.logits[0].float().numpy(),
+        logits=logits.float().numpy(),
         labels_embeds=labels_embeds.float().numpy(),
         input_ids=list(enc["input_ids"]),
         word_ids=list(enc.word_ids()),
@@ -50,8 +44,7 @@ def upstream_reference(model, text: str, labels: list[str]) -> Reference:
 @torch.no_grad()
 def upstream_label_embeds(model, labels: list[str]) -> torch.Tensor:
     """`BiEncoderGLiNER.encode_labels` (gliner/model.py) in one batch, without its progress bar."""
-    tok = model.data_processor.labels_tokenizer(labels, return_tensors="pt", truncation=True, padding="max_length")
-    return model.model.token_rep_layer.encode_labels(**tok)
+    return adapter.encode_labels(model, labels, padding="max_length")
 
 
 def candidate_inputs(ref: Reference, seq_len: int, max_width: int, labels_embeds: np.ndarray | None = None) -> TextInputs:

@@ -7,7 +7,7 @@ import platform
 from dataclasses import asdict
 from pathlib import Path
 
-from convert.manifest import atomic_write_bytes
+from common.files import atomic_write_bytes
 from validate.harness import Result
 from validate.suite import SUITE_VERSION
 
@@ -33,7 +33,7 @@ def build(results: list[Result], meta: dict, *, model: str, artifacts: Path, man
         "judge_int8_entities": judge_entities,
         "model": model,
         "artifacts": str(artifacts),
-        "source": manifest.get("source", {}),
+        "source": manifest.source,
         "environment": {"tools": tools, "machine": platform.machine(), "python": platform.python_version()},
         "meta": meta,
         "results": rows,
@@ -56,7 +56,7 @@ def render_markdown(report: dict) -> str:
         + f"), thresholds {', '.join(th)}. "
         f"{report['summary']['passed']} passed, {report['summary']['failed']} failed.",
         "",
-        "Text graphs: diffs over valid spans against upstream `model.model(...)` logits, fed upstream label "
+        "Text graphs: diffs over valid spans against upstream span logits (gliner's own forward), fed upstream label "
         "embeddings (isolates the text graph); entity F1 and the second flip column use the labels-encoder "
         ".tflite of the same precision (what an app does).",
         "",

@@ -71,7 +71,6 @@ class SpanStats:
             r = tp / (tp + fn) if tp + fn else 1.0
             f1 = 2 * p * r / (p + r) if p + r else 0.0
             ents[k] = {"precision": p, "recall": r, "f1": f1, "reference_entities": tp + fn, "candidate_entities": tp + fp}
-        n = self.valid_spans * (self.decision_points // max(self.valid_spans, 1))
         return {
             "items": self.items,
             "valid_spans": self.valid_spans,

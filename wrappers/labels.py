@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from common.variants import LABEL_TOKENS
+from upstream import adapter
 from wrappers.masks import key_padding_bias
 
 
@@ -17,13 +18,11 @@ class LabelsEncoderWrapper(nn.Module):
     table and the unused pooler stay out of the file.
     """
 
-    def __init__(self, inner: nn.Module, label_tokens: int = LABEL_TOKENS):
+    def __init__(self, model, label_tokens: int = LABEL_TOKENS):
+        """`model`: a loaded gliner bi-encoder span model (the GLiNER object)."""
         super().__init__()
-        enc = inner.token_rep_layer
-        if getattr(enc, "labels_encoder", None) is None:
-            raise ValueError("model has no labels encoder: not a bi-encoder")
-        self.model = enc.labels_encoder.model
-        self.projection = getattr(enc, "labels_projection", None)
+        self.model = adapter.labels_backbone(model)
+        self.projection = adapter.labels_projection(model)
         self.is_bert = self.model.config.model_type == "bert"
         if self.is_bert:
             emb = self.model.embeddings

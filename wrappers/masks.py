@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 
 # An additive large negative, not -inf and not a boolean mask: a padded query row whose window holds no
-# valid key then softmaxes to a finite uniform row instead of NaN (boolean SDPA masks gave NaN after
-# conversion, see FINDINGS.md). Valid rows never see it, so their values are unchanged.
+# valid key then softmaxes to a finite uniform row instead of NaN. (Boolean SDPA masks converted, but the
+# .tflite softmaxed such rows over only -inf and the NaN spread to every row.) Valid rows never see it.
 NEG = torch.finfo(torch.float32).min
 
 

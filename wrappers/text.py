@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from upstream import adapter
 from wrappers import banded
 from wrappers.masks import key_padding_bias, runtime_positions, sliding_window_bias
 
@@ -22,24 +23,24 @@ class TextEncoderWrapper(nn.Module):
     function, 12x fewer multiply-adds in its largest layers; `False` runs upstream's SpanMarkerV0 as is.
     """
 
-    def __init__(self, inner: nn.Module, seq_len: int, fuse_span_head: bool = True, sliding_window: bool = True,
+    def __init__(self, model, seq_len: int, fuse_span_head: bool = True, sliding_window: bool = True,
                  banded_attention: bool = True):
+        """`model`: a loaded gliner bi-encoder span model (the GLiNER object)."""
         super().__init__()
-        cfg = inner.config
+        cfg = adapter.config(model)
         if cfg.span_mode != "markerV0":
             raise ValueError(f"span_mode {cfg.span_mode!r} is not supported; only markerV0 (gliner-bi-base-v2.0)")
         if getattr(cfg, "subtoken_pooling", "first") != "first":
             raise ValueError("only subtoken_pooling='first' is supported")
-        if getattr(inner, "cross_fuser", None) is not None or cfg.fuse_layers:
+        if adapter.post_fusion(model) is not None or cfg.fuse_layers:
             raise ValueError("post-fusion layers and fuse_layers are not supported")
-        enc = inner.token_rep_layer
-        self.backbone = enc.bert_layer.model
+        self.backbone = adapter.text_backbone(model)
         bcfg = self.backbone.config
         if bcfg.model_type != "modernbert":
             raise ValueError(f"text encoder {bcfg.model_type!r} is not supported; only ModernBERT")
-        self.projection = getattr(enc, "projection", None)
-        self.span = inner.span_rep_layer.span_rep_layer  # SpanMarkerV0
-        self.prompt_rep = inner.prompt_rep_layer
+        self.projection = adapter.text_projection(model)
+        self.span = adapter.span_marker(model)
+        self.prompt_rep = adapter.prompt_rep(model)
         self.seq_len = seq_len
         self.max_width = cfg.max_width
         self.fuse_span_head = fuse_span_head

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from common.tflite import sha256_file
+from upstream import adapter
 
 SUPPORTED_MODEL_TYPE = "gliner_bi_encoder_span"
+
+
+def hub_offline(environ=os.environ) -> bool:
+    """HF_HUB_OFFLINE as huggingface_hub reads it; the CLIs pass the answer down (library code reads no env)."""
+    return environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
 
 
 class SourceError(ValueError):
@@ -98,7 +105,12 @@ def resolve(model: str, offline: bool) -> Source:
             f"{folder} has no gliner_config.json: it is not a saved GLiNER model. Pass the folder that "
             "GLiNER.save_pretrained wrote (or a hub id)"
         )
-    cfg = json.loads(cfg_file.read_text())
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SourceError(f"{cfg_file} is not valid JSON ({e}); restore the file GLiNER.save_pretrained wrote") from None
+    if not isinstance(cfg, dict):
+        raise SourceError(f"{cfg_file} holds a JSON {type(cfg).__name__}, not an object; restore the saved config")
     _check_config(folder, cfg)
     weights = _weights(folder)
     return Source(folder, model_id, revision, weights, sha256_file(weights), cfg)
@@ -108,7 +120,15 @@ def load_model(source: Source):
     """Loads the GLiNER model from the resolved folder, local files only (gliner loads .bin weights_only)."""
     from gliner import GLiNER
 
-    model = GLiNER.from_pretrained(str(source.folder), local_files_only=True, load_tokenizer=True)
+    try:
+        model = GLiNER.from_pretrained(str(source.folder), local_files_only=True, load_tokenizer=True)
+    except Exception as e:  # noqa: BLE001 - safetensors, transformers and gliner raise many kinds
+        # A truncated safetensors, a config gliner cannot build, a missing tokenizer: one line, not a traceback.
+        raise SourceError(
+            f"{source.folder}: gliner could not load the model ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:300]}); "
+            f"check that {source.weights_file.name}, gliner_config.json and the tokenizer files are complete "
+            "(re-download or re-save the model)"
+        ) from e
     model.eval()
     check_tokenizer_fits(model, source.folder)
     return model
@@ -116,15 +136,15 @@ def load_model(source: Source):
 
 def check_tokenizer_fits(model, folder: Path) -> None:
     """Every id the tokenizers can emit must index the embedding tables (gliner adds 3 tokens at load)."""
-    text_tok = model.data_processor.transformer_tokenizer
-    text_rows = model.model.token_rep_layer.bert_layer.model.get_input_embeddings().num_embeddings
+    text_tok = adapter.text_tokenizer(model)
+    text_rows = adapter.text_backbone(model).get_input_embeddings().num_embeddings
     if len(text_tok) > text_rows:
         raise SourceError(
             f"{folder}: the text tokenizer has {len(text_tok)} ids but the text embedding table has {text_rows} rows; "
             "ids past the table would read out of bounds. Use the tokenizer the model was trained with"
         )
-    labels_tok = model.data_processor.labels_tokenizer
-    labels_rows = model.model.token_rep_layer.labels_encoder.model.get_input_embeddings().num_embeddings
+    labels_tok = adapter.labels_tokenizer(model)
+    labels_rows = adapter.labels_backbone(model).get_input_embeddings().num_embeddings
     if len(labels_tok) > labels_rows:
         raise SourceError(
             f"{folder}: the labels tokenizer has {len(labels_tok)} ids but the labels embedding table has "
