@@ -14,10 +14,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 from common.files import atomic_write_bytes
-from common.variants import Component, Precision, Variant
+from common.variants import Component, Layout, Precision, Variant
 
 MANIFEST = "manifest.json"
-# 2: files hold graphs (signatures); side files carry sha256; config checked at read.
+# 2: files hold graphs (signatures) in a layout (bundle or seed files); side files carry sha256; every field
+# checked at read.
 SCHEMA_VERSION = 2
 SIDE_FILES = ("text_tokenizer", "labels_tokenizer", "gliner_config")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -57,6 +58,7 @@ class ArtifactFile:
     sha256: str
     bytes: int
     precision: Precision
+    layout: Layout
     graphs: tuple[Graph, ...]
     key: str  # what the file depends on (convert.run.artifact_key); equal key = nothing to redo
     fuse_span_head: bool = True
@@ -101,16 +103,25 @@ class Manifest:
             for g in art.graphs:
                 yield art, g
 
-    def find(self, variant: Variant) -> tuple[ArtifactFile, Graph] | None:
-        return next(((a, g) for a, g in self.graphs() if g.variant == variant), None)
+    def find(self, variant: Variant, layout: Layout | None = None) -> tuple[ArtifactFile, Graph] | None:
+        """The file and graph computing `variant`: in `layout`, or the bundle's where both layouts hold it."""
+        hits = [(a, g) for a, g in self.graphs() if g.variant == variant and layout in (None, a.layout)]
+        hits.sort(key=lambda ag: list(Layout).index(ag[0].layout))
+        return hits[0] if hits else None
 
     def variants(self) -> list[Variant]:
-        return sorted((g.variant for _, g in self.graphs()), key=lambda v: v.sort_key)
+        """Every variant any file holds, once."""
+        return sorted({g.variant for _, g in self.graphs()}, key=lambda v: v.sort_key)
+
+    def layouts(self) -> list[Layout]:
+        return [lay for lay in Layout if any(a.layout is lay for a in self.artifacts.values())]
 
     def to_json(self) -> dict:
         def enc(x):
-            if isinstance(x, (Precision, Component)):
-                return str(x.suffix if isinstance(x, Precision) else x.value)
+            if isinstance(x, Precision):
+                return x.suffix
+            if isinstance(x, (Component, Layout)):
+                return x.value
             if isinstance(x, Variant):
                 return str(x)
             if isinstance(x, dict):
@@ -235,6 +246,10 @@ def read(folder: Path) -> Manifest | None:
             precision = Precision.parse(r.get(a, "precision", where, str))
         except ValueError as e:
             raise r.fail(f"{where}.precision", str(e)) from None
+        try:
+            layout = Layout(r.get(a, "layout", where, str))
+        except ValueError:
+            raise r.fail(f"{where}.layout", f"must be one of {', '.join(x.value for x in Layout)}") from None
         graphs = []
         raw_graphs = a.get("graphs")
         if not isinstance(raw_graphs, list) or not raw_graphs:
@@ -255,17 +270,21 @@ def read(folder: Path) -> Manifest | None:
             ))
         artifacts[stem] = ArtifactFile(
             file=r.rel_path(a, "file", where), sha256=r.sha(a, where),
-            bytes=r.get(a, "bytes", where, int, positive=True), precision=precision, graphs=tuple(graphs),
+            bytes=r.get(a, "bytes", where, int, positive=True), precision=precision, layout=layout,
+            graphs=tuple(graphs),
             key=r.get(a, "key", where, str), fuse_span_head=bool(a.get("fuse_span_head", True)),
             convert_seconds=r.get(a, "convert_seconds", where, float, optional=True),
             peak_rss_bytes=r.get(a, "peak_rss_bytes", where, int, optional=True),
         )
-    seen: dict[Variant, str] = {}
+    seen: dict[tuple[Variant, Layout], str] = {}
     for stem, art in artifacts.items():
+        names = [g.signature for g in art.graphs]
+        if len(set(names)) != len(names):
+            raise r.fail(f"artifacts.{stem}.graphs", "names a signature twice")
         for g in art.graphs:
-            if g.variant in seen:
-                raise r.fail(f"artifacts.{stem}", f"lists {g.variant}, which {seen[g.variant]} lists too")
-            seen[g.variant] = stem
+            if (g.variant, art.layout) in seen:
+                raise r.fail(f"artifacts.{stem}", f"lists {g.variant}, which {seen[g.variant, art.layout]} lists too")
+            seen[g.variant, art.layout] = stem
     src = r.obj(data.get("source"), "source")
     r.get(src, "weights_sha256", "source", str)
     return Manifest(source=src, config=config, files=files, tools=r.obj(data.get("tools", {}), "tools"),

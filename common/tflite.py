@@ -30,16 +30,11 @@ def non_builtin_ops(path: Path) -> set[str]:
     return {op for op in op_names(path) if op.startswith(BUILTIN_ONLY_FORBIDDEN)}
 
 
-def signature_io(path: Path) -> tuple[str, list[dict], list[dict]]:
-    """(signature name, inputs, outputs) as the interpreter reports them: name, shape, dtype."""
+def signatures_io(path: Path) -> dict[str, tuple[list[dict], list[dict]]]:
+    """Every signature's (inputs, outputs) as the interpreter reports them: name, shape, dtype, in index order."""
     from ai_edge_litert.interpreter import Interpreter
 
     interp = Interpreter(model_path=str(path))
-    sigs = interp.get_signature_list()
-    if len(sigs) != 1:
-        raise ValueError(f"{path} has {len(sigs)} signatures; expected exactly one")
-    name = next(iter(sigs))
-    runner = interp.get_signature_runner(name)
 
     def rows(details: dict) -> list[dict]:
         return [
@@ -47,7 +42,20 @@ def signature_io(path: Path) -> tuple[str, list[dict], list[dict]]:
             for k, d in sorted(details.items(), key=lambda kv: kv[1]["index"])
         ]
 
-    return name, rows(runner.get_input_details()), rows(runner.get_output_details())
+    out = {}
+    for name in interp.get_signature_list():
+        runner = interp.get_signature_runner(name)
+        out[name] = (rows(runner.get_input_details()), rows(runner.get_output_details()))
+    return out
+
+
+def signature_io(path: Path) -> tuple[str, list[dict], list[dict]]:
+    """(signature name, inputs, outputs) of a single-signature file."""
+    sigs = signatures_io(path)
+    if len(sigs) != 1:
+        raise ValueError(f"{path} has {len(sigs)} signatures; expected exactly one")
+    name, (inputs, outputs) = next(iter(sigs.items()))
+    return name, inputs, outputs
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from enum import Enum
 
-# The seed artifact's contract (ckg/gliner-bi-base-v20-litert); apps built on it feed these shapes.
-SEQ_LENS: tuple[int, ...] = (256, 512, 1024, 2048, 4096, 8192)
+# The seed artifact's buckets (ckg/gliner-bi-base-v20-litert): `--layout files` writes these by default, so
+# apps built on the seed find every file they expect.
+SEED_SEQ_LENS: tuple[int, ...] = (256, 512, 1024, 2048, 4096, 8192)
+# The bundle's default ladder: small steps for short texts, where most requests are, then ~1.5x steps. Each
+# extra signature costs the bundle little (weights are stored once) and a text runs the smallest bucket that
+# holds it (measured in docs/BENCHMARKS.md).
+SEQ_LENS: tuple[int, ...] = (64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192)
+# Any bucket must be a multiple of this (ModernBERT's sliding-window blocks are padded to it inside the graph
+# otherwise; 64 keeps every ladder step a whole number of the bi-v2 family's 64-token half windows).
+SEQ_LEN_STEP = 64
+MAX_SEQ_LEN = 8192
 MAX_LABELS = 25  # labels per text-graph call (gliner-bi-base-v2.0 max_types); more run in groups
 LABEL_TOKENS = 32  # tokens per label row of the labels encoder
 
@@ -15,6 +25,17 @@ LABEL_TOKENS = 32  # tokens per label row of the labels encoder
 class Component(str, Enum):
     LABELS = "labels"
     TEXT = "text"
+
+
+class Layout(str, Enum):
+    """How graphs are packed into files."""
+
+    BUNDLE = "bundle"  # one .tflite per precision, one signature per graph: the weights are stored once
+    FILES = "files"  # the seed's names: one .tflite per graph, signature `serving_default`
+
+
+# litert-torch names the only signature of a single-module export so; apps built on the seed call it.
+SEED_SIGNATURE = "serving_default"
 
 
 @dataclass(frozen=True)
@@ -81,7 +102,8 @@ DEFAULT_PRECISIONS = (Precision.FP32, Precision.INT8)
 
 @dataclass(frozen=True)
 class Variant:
-    """One artifact. `str(v)` is the file stem, the signature name, the report key and the pytest id."""
+    """One graph (labels encoder, or text encoder at one bucket) at one precision. `str(v)` is its report key,
+    its pytest id and its file stem in `--layout files`; `signature` names it inside a bundle."""
 
     component: Component
     precision: Precision
@@ -89,9 +111,11 @@ class Variant:
 
     def __post_init__(self):
         if self.component is Component.TEXT:
-            if self.seq_len not in SEQ_LENS:
+            s = self.seq_len
+            if isinstance(s, bool) or not isinstance(s, int) or not (SEQ_LEN_STEP <= s <= MAX_SEQ_LEN) or s % SEQ_LEN_STEP:
                 raise ValueError(
-                    f"unknown seq_len {self.seq_len!r}; choose from {', '.join(map(str, SEQ_LENS))}"
+                    f"seq_len {s!r} is not a bucket: use a multiple of {SEQ_LEN_STEP} from {SEQ_LEN_STEP} to "
+                    f"{MAX_SEQ_LEN}, e.g. the default ladder {' '.join(map(str, SEQ_LENS))}"
                 )
         elif self.seq_len is not None:
             raise ValueError("the labels encoder has no seq_len")
@@ -104,7 +128,19 @@ class Variant:
 
     @property
     def file_name(self) -> str:
+        """The seed's file name of this graph (`--layout files`)."""
         return f"{self.stem}.tflite"
+
+    @property
+    def signature(self) -> str:
+        """The graph's signature name inside a bundle: what it computes, without the precision."""
+        return "labels_encoder" if self.component is Component.LABELS else f"text_encoder_seq{self.seq_len}"
+
+    def file_in(self, layout: "Layout") -> str:
+        return bundle_file_name(self.precision) if layout is Layout.BUNDLE else self.file_name
+
+    def signature_in(self, layout: "Layout") -> str:
+        return self.signature if layout is Layout.BUNDLE else SEED_SIGNATURE
 
     @property
     def fp32_source(self) -> "Variant":
@@ -112,6 +148,7 @@ class Variant:
         return Variant(self.component, Precision.FP32, self.seq_len)
 
     def __str__(self) -> str:
+        """The file stem of `--layout files`, and everywhere the report key and the pytest id."""
         return self.stem
 
     @property
@@ -121,10 +158,21 @@ class Variant:
 
     @classmethod
     def from_stem(cls, stem: str) -> "Variant":
-        for v in all_variants(SEQ_LENS, list(Precision)):
-            if v.stem == stem:
-                return v
-        raise ValueError(f"{stem!r} names no variant")
+        m = _STEM.fullmatch(stem) if isinstance(stem, str) else None
+        if m is None:
+            raise ValueError(f"{stem!r} names no variant (e.g. labels_encoder_int8, text_encoder_seq256_fp32)")
+        seq, prec = m.group("seq"), Precision.parse(m.group("prec"))
+        if seq is None:
+            return cls(Component.LABELS, prec)
+        return cls(Component.TEXT, prec, int(seq))
+
+
+_STEM = re.compile(r"(?:labels_encoder|text_encoder_seq(?P<seq>[1-9][0-9]*))_(?P<prec>[a-z0-9]+)")
+
+
+def bundle_file_name(precision: Precision) -> str:
+    """The bundle of one precision: every graph of that precision, weights stored once."""
+    return f"gliner_bi_{precision.suffix}.tflite"
 
 
 def all_variants(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from common.variants import DEFAULT_PRECISIONS, SEQ_LENS, Component, Precision
+from common.variants import DEFAULT_PRECISIONS, SEED_SEQ_LENS, SEQ_LENS, Component, Layout, Precision
 
 DEFAULT_MODEL = "knowledgator/gliner-bi-base-v2.0"
 
@@ -17,8 +17,13 @@ def parser() -> argparse.ArgumentParser:
     src.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local GLiNER folder (default: %(default)s)")
     what = p.add_argument_group("artifacts")
     what.add_argument("--out", type=Path, help="output folder (default: build/<model name>)")
-    what.add_argument("--seq-lens", nargs="+", type=int, default=list(SEQ_LENS), metavar="S",
-                      help=f"text-encoder buckets, from {' '.join(map(str, SEQ_LENS))} (default: all)")
+    what.add_argument("--layout", nargs="+", default=[Layout.BUNDLE.value], choices=[x.value for x in Layout],
+                      help="bundle: one .tflite per precision holding every graph as a signature, weights stored "
+                      "once; files: the seed's per-bucket file names (signature serving_default) for apps built on "
+                      "the seed; both may be given (default: bundle)")
+    what.add_argument("--seq-lens", nargs="+", type=int, metavar="S",
+                      help=f"text-encoder buckets, multiples of 64 up to 8192 (default: {' '.join(map(str, SEQ_LENS))} "
+                      f"in a bundle; the seed's {' '.join(map(str, SEED_SEQ_LENS))} as files)")
     what.add_argument("--precisions", nargs="+", default=[p.suffix for p in DEFAULT_PRECISIONS],
                       metavar="P", help=f"from {' '.join(p.suffix for p in Precision)} (default: fp32 int8)")
     what.add_argument("--components", nargs="+", default=[c.value for c in Component],
@@ -36,8 +41,14 @@ def main(argv=None) -> int:
         # Validate the request before loading anything heavy.
         from common.variants import all_variants
 
+        from convert.plan import plan_files
+
         precisions = [Precision.parse(p) for p in args.precisions]
-        variants = all_variants(args.seq_lens, precisions, [Component(c) for c in args.components])
+        components = [Component(c) for c in args.components]
+        plans = []
+        for layout in dict.fromkeys(Layout(x) for x in args.layout):
+            default = SEQ_LENS if layout is Layout.BUNDLE else SEED_SEQ_LENS
+            plans += plan_files(all_variants(args.seq_lens or default, precisions, components), layout)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -50,7 +61,7 @@ def main(argv=None) -> int:
         source = resolve(args.model, offline=hub_offline())
         check_output_dir(out, source.folder)
         model = load_model(source)
-        convert_all(model, source, variants, out, Options(fuse_span_head=not args.no_fuse_span_head, force=args.force))
+        convert_all(model, source, plans, out, Options(fuse_span_head=not args.no_fuse_span_head, force=args.force))
     except SourceError as e:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a refused request leaves no empty --out behind

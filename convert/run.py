@@ -16,8 +16,9 @@ from common import manifest as mf
 from common.files import atomic_write_bytes, building_dir, publish_file, remove_stale_temps, temp_dir, temp_file
 from common.machine import tool_versions
 from common.memory import peak_rss_bytes, reset_peak_rss
-from common.tflite import non_builtin_ops, sha256_file, signature_io
-from common.variants import LABEL_TOKENS, Component, Precision, Variant
+from common.tflite import non_builtin_ops, sha256_file, signatures_io
+from common.variants import LABEL_TOKENS, Component, Layout, Precision, Variant
+from convert.plan import FilePlan
 from upstream import adapter
 from upstream.source import Source, SourceError
 
@@ -48,10 +49,11 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def artifact_key(source: Source, variant: Variant, opts: Options, code: str, tools: dict[str, str]) -> str:
-    """What an artifact depends on: source weights, graph code, recipe, options, tool versions."""
+def artifact_key(source: Source, plan: FilePlan, opts: Options, code: str, tools: dict[str, str]) -> str:
+    """What a file depends on: source weights, its graphs and layout, graph code, recipe, options, tool versions."""
     blob = json.dumps(
-        {"weights": source.weights_sha256, "code": code, "variant": str(variant), "recipe": variant.precision.recipe,
+        {"weights": source.weights_sha256, "code": code, "file": plan.file, "layout": plan.layout.value,
+         "variants": [str(v) for v in plan.variants], "recipe": plan.precision.recipe,
          "fuse_span_head": opts.fuse_span_head, "lightweight": opts.lightweight,
          "tools": {k: tools.get(k) for k in GRAPH_TOOLS}},
         sort_keys=True,
@@ -66,13 +68,15 @@ def max_valid_tokens(model, variant: Variant) -> int:
     return int(min(variant.seq_len, adapter.max_position_tokens(model)))
 
 
-def estimate_bytes(model, variants: list[Variant]) -> int:
-    """Planned size on disk: 4 bytes per fp32 weight, about 1 per int8 weight, plus 5% graph overhead."""
+def estimate_bytes(model, plans: list[FilePlan]) -> int:
+    """Planned size on disk: 4 bytes per fp32 weight, about 1 per int8 weight, plus 5% graph overhead; a bundle
+    stores each part's weights once."""
     counts = adapter.parameter_counts(model)
     total = 0
-    for v in variants:
-        n = counts["labels"] if v.component is Component.LABELS else counts["text"]
-        total += int(n * (4 if v.precision is Precision.FP32 else 1) * 1.05)
+    for f in plans:
+        parts = {v.component for v in f.variants} if f.layout is Layout.BUNDLE else [f.variants[0].component]
+        n = sum(counts["labels"] if c is Component.LABELS else counts["text"] for c in parts)
+        total += int(n * (4 if f.precision is Precision.FP32 else 1) * 1.05)
     return total
 
 
@@ -144,24 +148,40 @@ def _previous(out: Path, opts: Options) -> mf.Manifest | None:
         return None
 
 
-def _export_file(model, v: Variant, tmp: Path, out: Path, scratch: Path, fp32_done: bool, opts: Options) -> None:
-    """Writes variant `v`'s graph to `tmp`: exported (fp32) or quantized from its fp32 graph."""
+def _export_file(model, plan: FilePlan, tmp: Path, out: Path, scratch: Path, fp32_done: bool, opts: Options) -> None:
+    """Writes `plan`'s graphs to `tmp`: exported (fp32) or quantized from the same graphs in fp32."""
     from convert.export import export_fp32, quantize
 
-    if v.precision is Precision.FP32:
-        export_fp32(model, v, tmp, opts.fuse_span_head, opts.lightweight)
+    if plan.precision is Precision.FP32:
+        export_fp32(model, list(plan.variants), plan.layout, tmp, opts.fuse_span_head, opts.lightweight)
         return
-    src = v.fp32_source
-    fp32 = out / src.file_name
+    src = plan.fp32_source
+    fp32 = out / src.file
     if not fp32_done:
-        fp32 = scratch / src.file_name
+        fp32 = scratch / src.file
         if not fp32.is_file():
-            export_fp32(model, src, fp32, opts.fuse_span_head, opts.lightweight)
-    quantize(fp32, v.precision, tmp)
+            export_fp32(model, list(src.variants), src.layout, fp32, opts.fuse_span_head, opts.lightweight)
+    quantize(fp32, plan.precision, tmp)
 
 
-def convert_all(model, source: Source, variants: list[Variant], out: Path, opts: Options) -> mf.Manifest:
-    """Converts each variant not already done; returns the final manifest.
+def _graphs(model, plan: FilePlan, path: Path) -> tuple[mf.Graph, ...]:
+    """The graphs of a written file as LiteRT reports them, one per planned variant, refused if they differ."""
+    sigs = signatures_io(path)
+    want = {v.signature_in(plan.layout): v for v in plan.variants}
+    if set(sigs) != set(want):
+        raise RuntimeError(f"{plan.file}: signatures {sorted(sigs)} != planned {sorted(want)}")
+    return tuple(
+        mf.Graph(
+            variant=v, signature=name, max_valid_tokens=max_valid_tokens(model, v),
+            inputs=tuple(mf.TensorSpec(r["name"], tuple(r["shape"]), r["dtype"]) for r in sigs[name][0]),
+            outputs=tuple(mf.TensorSpec(r["name"], tuple(r["shape"]), r["dtype"]) for r in sigs[name][1]),
+        )
+        for name, v in want.items()
+    )
+
+
+def convert_all(model, source: Source, plans: list[FilePlan], out: Path, opts: Options) -> mf.Manifest:
+    """Writes each planned file not already done (see `plan_files`); returns the final manifest.
 
     Resumable after any kill: every file and folder is written under a temporary name (removed by the next
     run) and renamed into place, and the manifest lists a file only while the file in place is that one.
@@ -174,17 +194,23 @@ def convert_all(model, source: Source, variants: list[Variant], out: Path, opts:
     if prev is not None and prev.source.get("weights_sha256") != source.weights_sha256:
         opts.log(f"note: {out} held artifacts of other weights; they will be replaced as they are converted")
     entries: dict[str, mf.ArtifactFile] = dict(prev.artifacts) if prev else {}
-    every = set(variants) | {v.fp32_source for v in variants}
-    keys = {v: artifact_key(source, v, opts, code, tools) for v in every}
+    plans = sorted(set(plans), key=lambda f: f.sort_key)
+    keys = {f: artifact_key(source, f, opts, code, tools) for f in set(plans) | {f.fp32_source for f in plans}}
+    # A file of the same name planned with other graphs (a bundle with other buckets) is replaced; a file of
+    # this layout that holds a requested variant under another name cannot stay listed beside the new one.
+    planned = {(v, f.layout) for f in plans for v in f.variants}
+    for stem, e in list(entries.items()):
+        if stem not in {f.stem for f in plans} and any((g.variant, e.layout) in planned for g in e.graphs):
+            del entries[stem]
 
-    def done(v: Variant) -> bool:
-        e = entries.get(v.stem)
-        return e is not None and e.key == keys[v] and (out / e.file).is_file() and (out / e.file).stat().st_size == e.bytes
+    def done(f: FilePlan) -> bool:
+        e = entries.get(f.stem)
+        return e is not None and e.key == keys[f] and (out / e.file).is_file() and (out / e.file).stat().st_size == e.bytes
 
-    todo = [v for v in variants if opts.force or not done(v)]
-    # Quantized files need their fp32 graph; plan it (it may be outside the requested precisions).
-    needed_fp32 = {v.fp32_source for v in todo if v.precision is not Precision.FP32}
-    check_disk(out, estimate_bytes(model, todo) + estimate_bytes(model, list(needed_fp32 - set(variants))))
+    todo = [f for f in plans if opts.force or not done(f)]
+    # Quantized files need their fp32 file; plan it (it may be outside the requested precisions).
+    needed_fp32 = {f.fp32_source for f in todo if f.precision is not Precision.FP32}
+    check_disk(out, estimate_bytes(model, todo) + estimate_bytes(model, list(needed_fp32 - set(plans))))
     man = mf.Manifest(
         source=source_fields(source), config=model_config(model), files=_write_side_files(model, source, out),
         tools=tools, platform={"machine": platform.machine(), "system": platform.system(), "cpus": os.cpu_count()},
@@ -192,42 +218,37 @@ def convert_all(model, source: Source, variants: list[Variant], out: Path, opts:
     )
     mf.write(out, man)
     if not todo:
-        opts.log(f"all {len(variants)} artifacts in {out} are up to date")
+        opts.log(f"all {len(plans)} files in {out} are up to date")
     t_all = time.time()
     scratch = temp_dir(out / "fp32-scratch")
     try:
-        for i, v in enumerate(sorted(todo, key=lambda v: v.sort_key), 1):
+        for i, f in enumerate(todo, 1):
             reset_peak_rss()
             t0 = time.time()
-            tmp = temp_file(out / v.file_name)
+            tmp = temp_file(out / f.file)
             try:
-                _export_file(model, v, tmp, out, scratch, done(v.fp32_source), opts)
+                _export_file(model, f, tmp, out, scratch, done(f.fp32_source), opts)
                 bad = non_builtin_ops(tmp)
                 if bad:
-                    raise RuntimeError(f"{v}: graph uses non-builtin ops {sorted(bad)}; it would not run on stock LiteRT")
-                sig, inputs, outputs = signature_io(tmp)
-                graph = mf.Graph(
-                    variant=v, signature=sig, max_valid_tokens=max_valid_tokens(model, v),
-                    inputs=tuple(mf.TensorSpec(r["name"], tuple(r["shape"]), r["dtype"]) for r in inputs),
-                    outputs=tuple(mf.TensorSpec(r["name"], tuple(r["shape"]), r["dtype"]) for r in outputs),
-                )
+                    raise RuntimeError(f"{f.file}: graph uses non-builtin ops {sorted(bad)}; it would not run on stock LiteRT")
                 entry = mf.ArtifactFile(
-                    file=v.file_name, sha256=sha256_file(tmp), bytes=tmp.stat().st_size, precision=v.precision,
-                    graphs=(graph,), key=keys[v], fuse_span_head=opts.fuse_span_head,
+                    file=f.file, sha256=sha256_file(tmp), bytes=tmp.stat().st_size, precision=f.precision,
+                    layout=f.layout, graphs=_graphs(model, f, tmp), key=keys[f], fuse_span_head=opts.fuse_span_head,
                     convert_seconds=round(time.time() - t0, 2), peak_rss_bytes=peak_rss_bytes(),
                 )
                 # The manifest never lists a file whose bytes are not the ones it names: drop the old entry
                 # before the new file takes its place, list the new one after.
-                if entries.pop(v.stem, None) is not None:
+                if entries.pop(f.stem, None) is not None:
                     mf.write(out, man)
-                publish_file(tmp, out / v.file_name)
+                publish_file(tmp, out / f.file)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
-            entries[v.stem] = entry
+            entries[f.stem] = entry
             mf.write(out, man)
             opts.log(
-                f"[{i}/{len(todo)}] {v.file_name}: {entry.bytes / 1e6:.1f} MB in {entry.convert_seconds:.1f} s, "
+                f"[{i}/{len(todo)}] {f.file} ({len(f.variants)} graph{'s' * (len(f.variants) > 1)}): "
+                f"{entry.bytes / 1e6:.1f} MB in {entry.convert_seconds:.1f} s, "
                 f"peak RSS {entry.peak_rss_bytes / 1e9:.2f} GB (total {time.time() - t_all:.0f} s)"
             )
     finally:

@@ -95,9 +95,10 @@ TEST_SEQ_LENS = (256, 512)
 
 
 def convert_into(model_dir: Path, out: Path, seq_lens=TEST_SEQ_LENS, precisions=("fp32", "int8", "int8w"), model=None,
-                 log=lambda *a: None) -> dict:
+                 log=lambda *a: None, layouts=("files",)):
     """Real litert-torch conversion of `model_dir` (or of `model`, a modified copy, labelled as model_dir)."""
-    from common.variants import Precision, all_variants
+    from common.variants import Layout, Precision, all_variants
+    from convert.plan import plan_files
     from convert.run import Options, convert_all
     from upstream.source import resolve
 
@@ -105,12 +106,14 @@ def convert_into(model_dir: Path, out: Path, seq_lens=TEST_SEQ_LENS, precisions=
     if model is None:
         model = load_gliner(str(model_dir))
     variants = all_variants(seq_lens, [Precision.parse(p) for p in precisions])
-    return convert_all(model, source, variants, out, Options(log=log))
+    plans = [f for layout in layouts for f in plan_files(variants, Layout(layout))]
+    return convert_all(model, source, plans, out, Options(log=log))
 
 
 @pytest.fixture(scope="session")
 def tiny_trained_artifacts(tmp_path_factory, tiny_trained_dir) -> Path:
-    """tiny-trained converted once per session at two buckets in every precision; later suites reuse it."""
+    """tiny-trained converted once per session at two buckets in every precision, as a bundle per precision
+    and as the seed's per-bucket files (the runtime prefers the bundle); later suites reuse it."""
     out = tmp_path_factory.mktemp("artifacts") / "tiny-trained"
-    convert_into(tiny_trained_dir, out)
+    convert_into(tiny_trained_dir, out, layouts=("bundle", "files"))
     return out

@@ -10,7 +10,7 @@ import pytest
 
 from common.inputs import input_shapes, output_shape
 from common.tflite import non_builtin_ops, sha256_file, signature_io
-from common.variants import Component, Precision, Variant
+from common.variants import Component, Layout, Precision, Variant
 from common import manifest as mf
 from convert.run import check_disk, check_output_dir
 from upstream.source import SourceError, load_model, resolve
@@ -24,7 +24,7 @@ ALL = [Variant(Component.LABELS, p) for p in Precision] + [
 @pytest.mark.parametrize("variant", ALL, ids=str)
 def test_manifest_entry_matches_file_and_contract(tiny_trained_artifacts, variant):
     man = mf.read(tiny_trained_artifacts)
-    entry, graph = man.find(variant)
+    entry, graph = man.find(variant, Layout.FILES)
     path = tiny_trained_artifacts / variant.file_name
     assert entry.file == variant.file_name
     assert entry.sha256 == sha256_file(path)

@@ -71,6 +71,16 @@ def test_banded_and_dense_sliding_attention_match_upstream(tiny_trained_dir, seq
         assert diff <= 1e-5 * max(1.0, scale), (banded, diff)
 
 
+@pytest.mark.parametrize("seq_len", [64, 100, 192])
+def test_banded_attention_is_exact_at_any_bucket(tiny_trained_dir, seq_len):
+    """Small ladder steps and an S the 8-token half window does not divide (100: the last block is padded in
+    the graph) stay banded and equal upstream."""
+    model = load_gliner(str(tiny_trained_dir))
+    assert TextEncoderWrapper(model, seq_len).banded
+    diff, scale = _wrapper_diff(model, _fill(model, seq_len), CORE_LABELS, seq_len=seq_len)
+    assert diff <= 1e-5 * max(1.0, scale), diff
+
+
 def test_fill_text_fills_the_bucket(tiny_trained_dir):
     model = load_gliner(str(tiny_trained_dir))
     ref = upstream_reference(model, _fill(model), ["person"])

@@ -15,9 +15,20 @@ from transformers.models.modernbert.modeling_modernbert import apply_rotary_pos_
 from wrappers.masks import NEG, runtime_positions
 
 
+def num_blocks(seq_len: int, half_window: int) -> int:
+    """Blocks of `half_window` tokens covering S; the last is padded inside the graph when w does not divide S."""
+    return -(-seq_len // half_window)
+
+
 def usable(seq_len: int, half_window: int) -> bool:
-    """Blocks must tile S, and there must be more than three of them for the band to save anything."""
-    return half_window > 0 and seq_len % half_window == 0 and seq_len // half_window > 3
+    """Worth it when there are more than three blocks: with three or fewer, each block's 3w keys are at least
+    S, and the dense form (same function, exact too) is cheaper."""
+    return half_window > 0 and num_blocks(seq_len, half_window) > 3
+
+
+def _pad_rows(x: torch.Tensor, rows: int) -> torch.Tensor:
+    """[..., S, D] -> [..., S + rows, D] with zero rows at the end (no-op for rows == 0)."""
+    return F.pad(x, (0, 0, 0, rows)) if rows else x
 
 
 def _blocks3(x: torch.Tensor, w: int) -> torch.Tensor:
@@ -30,7 +41,11 @@ def _blocks3(x: torch.Tensor, w: int) -> torch.Tensor:
 
 
 def band_bias(attention_mask: torch.Tensor, w: int) -> torch.Tensor:
-    """[B, S] -> [B, 1, S/w, w, 3w] additive bias: NEG unless the key exists, is valid and |q - k| <= w."""
+    """[B, S] -> [B, 1, n, w, 3w] additive bias (n = ceil(S/w)): NEG unless the key exists, is valid and
+    |q - k| <= w. Padding rows past S are invalid keys."""
+    pad = num_blocks(attention_mask.shape[-1], w) * w - attention_mask.shape[-1]
+    if pad:
+        attention_mask = F.pad(attention_mask, (0, pad))
     pos = runtime_positions(attention_mask)  # [B, S]
     b, s = pos.shape
     n = s // w
@@ -46,16 +61,18 @@ def band_bias(attention_mask: torch.Tensor, w: int) -> torch.Tensor:
 def banded_layer(layer, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, bias: torch.Tensor, w: int):
     """ModernBertEncoderLayer.forward (eval) with its attention computed on blocks."""
     attn = layer.attn
-    x = layer.attn_norm(hidden)
-    b, s, _ = x.shape
+    b, s, _ = hidden.shape
+    n = num_blocks(s, w)
+    pad = n * w - s  # zero rows so blocks tile the sequence; they are masked as keys and cut as queries
+    x = _pad_rows(layer.attn_norm(hidden), pad)
+    cos, sin = _pad_rows(cos, pad), _pad_rows(sin, pad)
     heads, d = attn.config.num_attention_heads, attn.head_dim
-    q, k, v = attn.Wqkv(x).view(b, s, 3, heads, d).unbind(dim=2)
-    q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # [B, H, S, D]
+    q, k, v = attn.Wqkv(x).view(b, n * w, 3, heads, d).unbind(dim=2)
+    q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # [B, H, S', D]
     q, k = apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1)
-    n = s // w
     qb = q.reshape(b, heads, n, w, d)
     scores = qb @ _blocks3(k, w).transpose(-1, -2) * (d**-0.5) + bias  # [B, H, n, w, 3w]
     probs = torch.softmax(scores, dim=-1)
-    out = (probs @ _blocks3(v, w)).reshape(b, heads, s, d).transpose(1, 2).reshape(b, s, heads * d)
-    hidden = hidden + attn.out_drop(attn.Wo(out))
+    out = (probs @ _blocks3(v, w)).reshape(b, heads, n * w, d).transpose(1, 2).reshape(b, n * w, heads * d)
+    hidden = hidden + attn.out_drop(attn.Wo(out[:, :s]))
     return hidden + layer.mlp(layer.mlp_norm(hidden))

@@ -47,7 +47,8 @@ class TextEncoderWrapper(nn.Module):
         # `sliding_window=False` exists only as a negative control for the parity tests.
         self.half_window = bcfg.sliding_window if sliding_window else 10**9
         self.layer_types = list(bcfg.layer_types)
-        # Sliding layers on diagonal blocks (wrappers/banded.py) where S is a multiple of the half window.
+        # Sliding layers on diagonal blocks (wrappers/banded.py) at any S with more than three blocks (the last
+        # block padded inside the graph); below that the dense sliding mask is as exact and cheaper.
         self.banded = banded_attention and sliding_window and banded.usable(seq_len, self.half_window)
 
     def _rotary(self, positions: torch.Tensor, layer_type: str) -> tuple[torch.Tensor, torch.Tensor]:

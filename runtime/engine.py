@@ -1,0 +1,104 @@
+"""One .tflite opened once as a LiteRT CompiledModel: every signature in it shares one copy of the packed weights,
+persisted in an XNNPACK weight cache so the next launch neither packs again nor pays a slow first call."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class _Signature:
+    """A signature's run state: its index, its input/output order and reusable buffers (guarded by `lock`)."""
+
+    index: int
+    inputs: list[tuple[str, tuple[int, ...], np.dtype]]
+    outputs: list[tuple[str, tuple[int, ...], np.dtype]]
+    in_buffers: list
+    out_buffers: list
+    lock: threading.Lock
+
+
+def _options(num_threads: int | None, cache_file: Path | None):
+    from ai_edge_litert.cpu_options import CpuOptions
+    from ai_edge_litert.hardware_accelerator import HardwareAccelerator
+    from ai_edge_litert.options import Options
+
+    cpu = CpuOptions(num_threads=num_threads or 0, xnnpack_weight_cache_path=str(cache_file) if cache_file else "")
+    return Options(hardware_accelerators=HardwareAccelerator.CPU, cpu_options=cpu)
+
+
+class Engine:
+    """A CompiledModel over model bytes already verified by the caller.
+
+    XNNPACK packs each weight once for the whole model, whichever signatures use it; with `cache_file` the
+    packed weights live in that file (memory-mapped, shared by the signatures and by later launches), and an
+    absent, stale or corrupt cache is rebuilt by XNNPACK itself. A cache that cannot be written only costs the
+    packing time: the model runs without it.
+    """
+
+    def __init__(self, model: bytes, num_threads: int | None = None, cache_file: Path | None = None):
+        from ai_edge_litert.compiled_model import CompiledModel
+
+        # from_buffer keeps a reference to `model`: the bytes the caller hashed are the bytes that run.
+        self._model_bytes = model
+        self.cache_file = cache_file
+        self._cm = CompiledModel.from_buffer(model, options=_options(num_threads, cache_file))
+        self._sigs: dict[str, _Signature] = {}
+        self._lock = threading.Lock()
+        self.signatures = self._cm.get_signature_list()  # name -> {"inputs": [...], "outputs": [...]}
+
+    def io(self, signature: str) -> tuple[list[dict], list[dict]]:
+        """(inputs, outputs) of a signature in index order: name, shape, dtype as LiteRT reports them."""
+        def rows(details: dict) -> list[dict]:
+            return [{"name": k, "shape": [int(x) for x in d["shape"]], "dtype": str(d["dtype"])}
+                    for k, d in sorted(details.items(), key=lambda kv: kv[1]["index"])]
+
+        return rows(self._cm.get_input_tensor_details(signature)), rows(self._cm.get_output_tensor_details(signature))
+
+    def _signature(self, name: str) -> _Signature:
+        with self._lock:
+            sig = self._sigs.get(name)
+            if sig is None:
+                if name not in self.signatures:
+                    raise ValueError(f"the model has no signature {name!r}; it has {', '.join(self.signatures)}")
+                index = self._cm.get_signature_index(name)
+                ins = self._cm.get_input_tensor_details(name)
+                outs = self._cm.get_output_tensor_details(name)
+                sig = _Signature(
+                    index=index,
+                    inputs=[(i, tuple(int(x) for x in ins[i]["shape"]), np.dtype(ins[i]["dtype"]))
+                            for i in self.signatures[name]["inputs"]],
+                    outputs=[(o, tuple(int(x) for x in outs[o]["shape"]), np.dtype(outs[o]["dtype"]))
+                             for o in self.signatures[name]["outputs"]],
+                    in_buffers=self._cm.create_input_buffers(index),
+                    out_buffers=self._cm.create_output_buffers(index),
+                    lock=threading.Lock(),
+                )
+                self._sigs[name] = sig
+            return sig
+
+    def run(self, signature: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """One call: inputs by name -> outputs by name (fresh arrays). Calls of one signature are serialized
+        (they share its buffers); different signatures may run at once."""
+        sig = self._signature(signature)
+        feeds = []
+        for name, shape, dtype in sig.inputs:
+            if name not in arrays:
+                raise ValueError(f"signature {signature!r} needs input {name!r}")
+            a = np.asarray(arrays[name])
+            if a.shape != shape:
+                raise ValueError(f"signature {signature!r} input {name!r} must have shape {list(shape)}, got {list(a.shape)}")
+            # The buffer takes raw bytes: cast to the graph's dtype (ints are range-checked by their builders).
+            feeds.append(np.ascontiguousarray(a, dtype=dtype))
+        with sig.lock:
+            for buf, a in zip(sig.in_buffers, feeds):
+                buf.write(a)
+            self._cm.run_by_index(sig.index, sig.in_buffers, sig.out_buffers)
+            return {
+                name: buf.read(int(np.prod(shape)), dtype).reshape(shape)
+                for buf, (name, shape, dtype) in zip(sig.out_buffers, sig.outputs)
+            }

@@ -1,0 +1,109 @@
+"""The bundle layout: one .tflite per precision whose signatures are every graph, weights stored once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from common import manifest as mf
+from common.inputs import input_shapes, output_shape
+from common.tflite import sha256_file, signatures_io
+from common.variants import Component, Layout, Precision, Variant, bundle_file_name
+from tests.conftest import TEST_SEQ_LENS, convert_into
+
+
+@pytest.mark.parametrize("precision", list(Precision), ids=str)
+def test_bundle_signatures_equal_the_manifest_and_the_contract(tiny_trained_artifacts, precision):
+    man = mf.read(tiny_trained_artifacts)
+    art = man.artifacts[bundle_file_name(precision).removesuffix(".tflite")]
+    assert art.layout is Layout.BUNDLE and art.sha256 == sha256_file(tiny_trained_artifacts / art.file)
+    want = [Variant(Component.LABELS, precision)] + [Variant(Component.TEXT, precision, s) for s in TEST_SEQ_LENS]
+    assert [g.variant for g in art.graphs] == want
+    sigs = signatures_io(tiny_trained_artifacts / art.file)
+    assert sorted(sigs) == sorted(v.signature for v in want) == sorted(g.signature for g in art.graphs)
+    for g in art.graphs:
+        inputs, outputs = sigs[g.signature]
+        assert [(t.name, list(t.shape), t.dtype) for t in g.inputs] == [(i["name"], i["shape"], i["dtype"]) for i in inputs]
+        assert [(t.name, list(t.shape), t.dtype) for t in g.outputs] == [(o["name"], o["shape"], o["dtype"]) for o in outputs]
+        v, cfg = g.variant, man.config
+        assert {t.name: t.shape for t in g.inputs} == input_shapes(v.component, v.seq_len, cfg.max_width, cfg.hidden_size)
+        assert [t.shape for t in g.outputs] == [output_shape(v.component, v.seq_len, cfg.max_width, cfg.hidden_size)]
+
+
+def _random_feeds(details: dict, rng) -> dict:
+    feeds = {}
+    for name, d in details.items():
+        shape = tuple(int(x) for x in d["shape"])
+        if d["dtype"] == np.float32:
+            feeds[name] = rng.standard_normal(shape).astype(np.float32)
+        elif name in ("attention_mask", "word_valid_mask"):
+            feeds[name] = (np.arange(shape[-1]) < shape[-1] * 3 // 4).astype(np.int32) * np.ones(shape, np.int32)
+        elif name == "span_idx":
+            feeds[name] = rng.integers(0, shape[1] // 20, size=shape).astype(np.int32)
+        else:
+            feeds[name] = rng.integers(0, 50, size=shape).astype(np.int32)
+    return feeds
+
+
+@pytest.mark.parametrize("precision", list(Precision), ids=str)
+def test_each_bundle_signature_equals_its_per_bucket_file(tiny_trained_artifacts, precision):
+    """Same graph, same weights: a bundle signature's output is bit-identical to the seed-named file's."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    man = mf.read(tiny_trained_artifacts)
+    bundle = Interpreter(model_path=str(tiny_trained_artifacts / bundle_file_name(precision)))
+    rng = np.random.default_rng(0)
+    for v in [Variant(Component.LABELS, precision)] + [Variant(Component.TEXT, precision, s) for s in TEST_SEQ_LENS]:
+        art, graph = man.find(v, Layout.FILES)
+        single = Interpreter(model_path=str(tiny_trained_artifacts / art.file)).get_signature_runner(graph.signature)
+        feeds = _random_feeds(single.get_input_details(), rng)
+        want = single(**feeds)
+        got = bundle.get_signature_runner(v.signature)(**feeds)
+        for name in want:
+            assert np.array_equal(got[name], want[name]), (str(v), name)
+
+
+def test_int8_bundle_stores_the_weights_once(tiny_trained_artifacts):
+    """The text weights are shared by the buckets: the bundle is far smaller than the files it replaces."""
+    man = mf.read(tiny_trained_artifacts)
+    for p in Precision:
+        bundle = man.artifacts[bundle_file_name(p).removesuffix(".tflite")].bytes
+        files = sum(a.bytes for a in man.artifacts.values() if a.layout is Layout.FILES and a.precision is p)
+        one_text = man.find(Variant(Component.TEXT, p, TEST_SEQ_LENS[0]), Layout.FILES)[0].bytes
+        labels = man.find(Variant(Component.LABELS, p), Layout.FILES)[0].bytes
+        assert bundle < files, (p, bundle, files)
+        # Each extra signature adds its ops, not its weights (tiny's weights are small, so ops weigh more here
+        # than at full size; docs/BENCHMARKS.md has the full-size ratio).
+        assert bundle < 1.5 * (one_text + labels), (p, bundle, one_text + labels)
+
+
+def test_second_bundle_convert_is_skipped(tiny_trained_artifacts, tiny_trained_dir):
+    path = tiny_trained_artifacts / bundle_file_name(Precision.INT8)
+    before = (path.stat().st_mtime_ns, sha256_file(path))
+    lines = []
+    convert_into(tiny_trained_dir, tiny_trained_artifacts, log=lines.append, layouts=("bundle", "files"))
+    assert (path.stat().st_mtime_ns, sha256_file(path)) == before
+    assert any("up to date" in line for line in lines), lines
+
+
+def test_a_bundle_with_other_buckets_is_replaced(tiny_trained_dir, tmp_path):
+    out = tmp_path / "b"
+    convert_into(tiny_trained_dir, out, seq_lens=(64,), precisions=("fp32",), layouts=("bundle",))
+    convert_into(tiny_trained_dir, out, seq_lens=(64, 128), precisions=("fp32",), layouts=("bundle",))
+    man = mf.read(out)
+    assert list(man.artifacts) == ["gliner_bi_fp32"]
+    assert sorted(signatures_io(out / "gliner_bi_fp32.tflite")) == ["labels_encoder", "text_encoder_seq128",
+                                                                     "text_encoder_seq64"]
+
+
+def test_old_schema_folder_is_refused_with_the_fix(tiny_trained_artifacts, tmp_path):
+    folder = tmp_path / "old"
+    shutil.copytree(tiny_trained_artifacts, folder)
+    data = json.loads((folder / mf.MANIFEST).read_text())
+    data["schema_version"] = 1
+    (folder / mf.MANIFEST).write_text(json.dumps(data))
+    with pytest.raises(mf.ManifestError, match="schema 1.*reconvert.*--force"):
+        mf.read(folder)
