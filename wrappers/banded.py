@@ -58,6 +58,15 @@ def band_bias(attention_mask: torch.Tensor, w: int) -> torch.Tensor:
     return torch.where(keep, torch.zeros((), dtype=torch.float32), torch.full((), NEG))[:, None]
 
 
+def rotary_qkv(attn, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor):
+    """ModernBertAttention.forward up to the attention itself: Wqkv, heads, rotary. -> q, k, v [B, H, S, D]."""
+    b, s, _ = x.shape
+    q, k, v = attn.Wqkv(x).view(b, s, 3, attn.config.num_attention_heads, attn.head_dim).unbind(dim=2)
+    q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+    q, k = apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1)
+    return q, k, v
+
+
 def banded_layer(layer, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, bias: torch.Tensor, w: int):
     """ModernBertEncoderLayer.forward (eval) with its attention computed on blocks."""
     attn = layer.attn
@@ -66,10 +75,8 @@ def banded_layer(layer, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tens
     pad = n * w - s  # zero rows so blocks tile the sequence; they are masked as keys and cut as queries
     x = _pad_rows(layer.attn_norm(hidden), pad)
     cos, sin = _pad_rows(cos, pad), _pad_rows(sin, pad)
-    heads, d = attn.config.num_attention_heads, attn.head_dim
-    q, k, v = attn.Wqkv(x).view(b, n * w, 3, heads, d).unbind(dim=2)
-    q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # [B, H, S', D]
-    q, k = apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1)
+    q, k, v = rotary_qkv(attn, x, cos, sin)  # [B, H, S', D]
+    heads, d = q.shape[1], q.shape[3]
     qb = q.reshape(b, heads, n, w, d)
     scores = qb @ _blocks3(k, w).transpose(-1, -2) * (d**-0.5) + bias  # [B, H, n, w, 3w]
     probs = torch.softmax(scores, dim=-1)

@@ -6,8 +6,12 @@ import torch
 from torch import nn
 
 from upstream import adapter
-from wrappers import banded
+from wrappers import banded, blocked
 from wrappers.masks import key_padding_bias, runtime_positions, sliding_window_bias
+
+
+# Span rows scored at once by the span head: [rows, 4 x hidden] float32 per live tensor (64 MB at hidden 512).
+SPAN_CHUNK_ROWS = 8192
 
 
 class TextEncoderWrapper(nn.Module):
@@ -24,7 +28,8 @@ class TextEncoderWrapper(nn.Module):
     """
 
     def __init__(self, model, seq_len: int, fuse_span_head: bool = True, sliding_window: bool = True,
-                 banded_attention: bool = True):
+                 banded_attention: bool = True, scores_budget: int | None = blocked.SCORES_BUDGET_BYTES,
+                 span_chunk: int | None = SPAN_CHUNK_ROWS):
         """`model`: a loaded gliner bi-encoder span model (the GLiNER object)."""
         super().__init__()
         cfg = adapter.config(model)
@@ -50,6 +55,12 @@ class TextEncoderWrapper(nn.Module):
         # Sliding layers on diagonal blocks (wrappers/banded.py) at any S with more than three blocks (the last
         # block padded inside the graph); below that the dense sliding mask is as exact and cheaper.
         self.banded = banded_attention and sliding_window and banded.usable(seq_len, self.half_window)
+        # Global layers in query blocks so no tensor holds S x S scores for every head (None: upstream's layer).
+        self.global_block = (
+            None if scores_budget is None else blocked.query_block(seq_len, bcfg.num_attention_heads, scores_budget)
+        )
+        # Span rows per chunk of the span head (None: all S * max_width rows at once).
+        self.span_chunk = span_chunk
 
     def _rotary(self, positions: torch.Tensor, layer_type: str) -> tuple[torch.Tensor, torch.Tensor]:
         """ModernBertRotaryEmbedding.forward, fed runtime positions instead of a constant arange."""
@@ -74,6 +85,8 @@ class TextEncoderWrapper(nn.Module):
             kind = layer.attention_type
             if self.banded and kind == "sliding_attention":
                 hidden = banded.banded_layer(layer, hidden, *rope[kind], masks[kind], self.half_window)
+            elif kind == "full_attention" and self.global_block is not None and self.global_block < self.seq_len:
+                hidden = blocked.blocked_global_layer(layer, hidden, *rope[kind], masks[kind], self.global_block)
             else:
                 hidden = layer(hidden, attention_mask=masks[kind], position_embeddings=rope[kind])
         hidden = bb.final_norm(hidden)
@@ -102,10 +115,19 @@ class TextEncoderWrapper(nn.Module):
         w1_start, w1_end = l1.weight[:, :d], l1.weight[:, d:]
         a = sp.project_start(words).relu() @ w1_start.transpose(0, 1)  # [S, 4D]
         b = sp.project_end(words).relu() @ w1_end.transpose(0, 1) + l1.bias  # [S, 4D]
-        h = (torch.index_select(a, 0, span_idx[:, 0]) + torch.index_select(b, 0, span_idx[:, 1])).relu()
-        q = prompts @ l2.weight  # [C, 4D]
+        qt = (prompts @ l2.weight).transpose(0, 1)  # [4D, C]
         c = prompts @ l2.bias  # [C]
-        return h @ q.transpose(0, 1) + c
+
+        def score(rows: torch.Tensor) -> torch.Tensor:
+            h = (torch.index_select(a, 0, rows[:, 0]) + torch.index_select(b, 0, rows[:, 1])).relu()  # [n, 4D]
+            return h @ qt + c
+
+        n = span_idx.shape[0]
+        chunk = self.span_chunk or n
+        if chunk >= n:
+            return score(span_idx)
+        # [S*K, 4D] is 805 MB at S = 8192 for base (three such tensors live at once): score it in row chunks.
+        return torch.cat([score(span_idx[i : i + chunk]) for i in range(0, n, chunk)], dim=0)
 
     def forward(self, input_ids, attention_mask, first_subword_positions, word_valid_mask, labels_embeds, span_idx):
         tokens = self.encode_tokens(input_ids, attention_mask)[0]  # [S, D]

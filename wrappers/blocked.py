@@ -1,0 +1,47 @@
+"""ModernBERT's global-attention layers computed in query blocks: exact, with no S x S tensor for all heads.
+
+A global layer's attention is softmax(q k^T / sqrt(d) + key padding) v. Each query row's softmax needs only
+its own row of scores, so computing the rows in blocks of `block` queries gives the same function (up to
+float32 summation order) while the largest live tensor is [B, H, block, S] instead of [B, H, S, S]: at S = 8192
+with 12 heads that is 12 x 8192^2 x 4 bytes = 3.2 GB per tensor dense, 100 MB per block of 256 rows. The
+converted graph runs the blocks one after another, and LiteRT's arena reuses one block's buffers for the next.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from wrappers.banded import rotary_qkv
+
+# The scores of one block (and their softmax, alive at the same time) stay under this many bytes each.
+SCORES_BUDGET_BYTES = 1 << 27  # 128 MiB
+
+
+def query_block(seq_len: int, heads: int, budget: int = SCORES_BUDGET_BYTES) -> int:
+    """Queries per block: the largest power of two whose [heads, block, S] float32 scores fit `budget`
+    (at least 64), or S itself when the whole score matrix fits."""
+    if heads * seq_len * seq_len * 4 <= budget:
+        return seq_len
+    block = 64
+    while block * 2 * heads * seq_len * 4 <= budget and block * 2 < seq_len:
+        block *= 2
+    return block
+
+
+def blocked_global_layer(layer, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, bias: torch.Tensor,
+                         block: int) -> torch.Tensor:
+    """ModernBertEncoderLayer.forward (eval) of a global layer, its attention computed `block` queries at a time.
+
+    `bias` is the [B, 1, 1, S] additive key-padding bias (wrappers.masks.key_padding_bias).
+    """
+    attn = layer.attn
+    x = layer.attn_norm(hidden)
+    b, s, _ = x.shape
+    q, k, v = rotary_qkv(attn, x, cos, sin)  # [B, H, S, D]
+    scale = attn.head_dim**-0.5
+    kt = k.transpose(-1, -2)
+    outs = [torch.softmax(q[:, :, i : i + block] @ kt * scale + bias, dim=-1) @ v for i in range(0, s, block)]
+    out = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]
+    out = out.transpose(1, 2).reshape(b, s, -1)
+    hidden = hidden + attn.out_drop(attn.Wo(out))
+    return hidden + layer.mlp(layer.mlp_norm(hidden))
