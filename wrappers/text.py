@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import weakref
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from upstream import adapter
 from wrappers import banded, blocked
 from wrappers.masks import key_padding_bias, runtime_positions, sliding_window_bias
+
+
+class FusedHeadWeights(nn.Module):
+    """The span head's out_project weights in the layout the fused head multiplies by, made once per model.
+
+    Slicing or transposing a parameter inside forward makes the converter fold a new constant into every
+    signature (3 x 4 MB fp32 per text graph at base size): one instance, shared by every wrapper of a model,
+    is one set of tensors, which a multi-signature export stores once.
+    """
+
+    _instances: "weakref.WeakKeyDictionary[nn.Module, FusedHeadWeights]" = weakref.WeakKeyDictionary()
+
+    def __init__(self, span: nn.Module):
+        super().__init__()
+        l1, l2 = span.out_project[0], span.out_project[3]
+        d = l1.weight.shape[1] // 2
+        for name, t in (("w1_start", l1.weight[:, :d]), ("w1_end", l1.weight[:, d:]), ("b1", l1.bias),
+                        ("w2_t", l2.weight.t()), ("b2", l2.bias)):
+            self.register_buffer(name, t.detach().contiguous().clone(), persistent=False)
+
+    @classmethod
+    def of(cls, span: nn.Module) -> "FusedHeadWeights":
+        if span not in cls._instances:
+            cls._instances[span] = cls(span)
+        return cls._instances[span]
 
 
 # Span rows scored at once by the span head: [rows, 4 x hidden] float32 per live tensor (64 MB at hidden 512).
@@ -45,6 +73,7 @@ class TextEncoderWrapper(nn.Module):
             raise ValueError(f"text encoder {bcfg.model_type!r} is not supported; only ModernBERT")
         self.projection = adapter.text_projection(model)
         self.span = adapter.span_marker(model)
+        self.head_weights = FusedHeadWeights.of(self.span)
         self.prompt_rep = adapter.prompt_rep(model)
         self.seq_len = seq_len
         self.max_width = cfg.max_width
@@ -109,18 +138,19 @@ class TextEncoderWrapper(nn.Module):
         The final score L2(h) . p = h . (W2^T p) + b2 . p, so L2 folds into the 25 label vectors:
         [S*K, 4D] x [4D, 25] instead of [S*K, 4D] x [4D, D] followed by [S*K, D] x [D, 25].
         """
-        sp = self.span
-        l1, l2 = sp.out_project[0], sp.out_project[3]
-        d = words.shape[-1]
-        w1_start, w1_end = l1.weight[:, :d], l1.weight[:, d:]
-        a = sp.project_start(words).relu() @ w1_start.transpose(0, 1)  # [S, 4D]
-        b = sp.project_end(words).relu() @ w1_end.transpose(0, 1) + l1.bias  # [S, 4D]
-        qt = (prompts @ l2.weight).transpose(0, 1)  # [4D, C]
-        c = prompts @ l2.bias  # [C]
+        sp, hw = self.span, self.head_weights
+        a = F.linear(sp.project_start(words).relu(), hw.w1_start)  # [S, 4D]
+        b = F.linear(sp.project_end(words).relu(), hw.w1_end, hw.b1)  # [S, 4D]
+        qt = F.linear(hw.w2_t, prompts)  # [4D, C] = W2^T P^T
+        c = F.linear(prompts, hw.b2[None])[:, 0]  # [C] = P b2
 
         def score(rows: torch.Tensor) -> torch.Tensor:
             h = (torch.index_select(a, 0, rows[:, 0]) + torch.index_select(b, 0, rows[:, 1])).relu()  # [n, 4D]
-            return h @ qt + c
+            # Two batches, not h @ qt: with both operands computed at run time a 2-D (or batch-1) matmul is
+            # lowered to a FULLY_CONNECTED that XNNPACK declines (TFLite's reference kernel: 6% of int8 S=256
+            # at base); a batch of two stays a BATCH_MATMUL, which XNNPACK runs. Rows split evenly: S is even.
+            hb = h.reshape(2, h.shape[0] // 2, h.shape[1])
+            return torch.bmm(hb, torch.cat([qt[None], qt[None]])).reshape(h.shape[0], -1) + c
 
         n = span_idx.shape[0]
         chunk = self.span_chunk or n
