@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -24,10 +25,27 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def report_dir_problem(report: Path) -> str | None:
+    """Why the report folder cannot be written, checked before the run (minutes at full size), or None."""
+    if report.exists() and not report.is_dir():
+        return f"--report {report} is a file; pass a folder (report.json, report.md and plots are written into it)"
+    existing = next(p for p in [report, *report.parents] if p.exists())
+    if not existing.is_dir():
+        return f"--report {report}: {existing} is a file, so the folder cannot be created; pass another folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"--report {report}: {existing} is not writable; pass another folder or fix its permissions"
+    return None
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     if any(not 0 < t < 1 for t in args.thresholds):
         print("error: thresholds must lie in (0, 1)", file=sys.stderr)
+        return 2
+    out = args.report or args.artifacts / "report"
+    problem = report_dir_problem(out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     from common import manifest as mf
     from common.machine import tool_versions
@@ -59,7 +77,6 @@ def main(argv=None) -> int:
     rep = report.build(results, meta, model=args.model, artifacts=args.artifacts, manifest=man,
                        thresholds=args.thresholds, judge_entities=not args.random_weights,
                        reproduce=shlex.join(cmd), tools=tool_versions())
-    out = args.report or args.artifacts / "report"
     written = report.write(rep, out)
     print(f"report: {', '.join(str(p) for p in written)}")
     failing = [r for r in rep["results"] if not r["passed"]]
