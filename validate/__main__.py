@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from pathlib import Path
 
@@ -35,6 +34,17 @@ def report_dir_problem(report: Path) -> str | None:
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"--report {report}: {existing} is not writable; pass another folder or fix its permissions"
     return None
+
+
+def run_args(args) -> list[str]:
+    """The command of this run with every option that shapes a verdict, without --only and --report."""
+    cmd = ["python", "-m", "validate", "--model", args.model, "--artifacts", str(args.artifacts),
+           "--thresholds", *map(str, args.thresholds), "--threads", str(args.threads)]
+    if args.suite_limit is not None:
+        cmd += ["--suite-limit", str(args.suite_limit)]
+    if args.random_weights:
+        cmd.append("--random-weights")
+    return cmd
 
 
 def main(argv=None) -> int:
@@ -69,14 +79,9 @@ def main(argv=None) -> int:
     except (SourceError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    cmd = ["python", "-m", "validate", "--model", args.model, "--artifacts", str(args.artifacts)]
-    if args.random_weights:
-        cmd.append("--random-weights")
-    if args.suite_limit is not None:
-        cmd += ["--suite-limit", str(args.suite_limit)]
     rep = report.build(results, meta, model=args.model, artifacts=args.artifacts, manifest=man,
                        thresholds=args.thresholds, judge_entities=not args.random_weights,
-                       reproduce=shlex.join(cmd), tools=tool_versions())
+                       run_args=run_args(args), report_dir=out, tools=tool_versions())
     written = report.write(rep, out)
     print(f"report: {', '.join(str(p) for p in written)}")
     failing = [r for r in rep["results"] if not r["passed"]]
