@@ -24,8 +24,8 @@ from common.tflite import sha256_file
 from tests.cli import ROOT, cli_env
 from tests.conftest import CORE_LABELS, TINY_TRAINED
 
-CONVERT = [sys.executable, "-u", "-m", "convert", "--model", str(TINY_TRAINED), "--seq-lens", "256",
-           "--precisions", "fp32", "int8"]
+CONVERT = [sys.executable, "-u", "-m", "convert", "--model", str(TINY_TRAINED), "--seq-lens", "256"]
+FP32_INT8 = ("--precisions", "fp32", "int8")
 VARIANTS = {"labels_encoder_fp32", "labels_encoder_int8", "text_encoder_seq256_fp32", "text_encoder_seq256_int8"}
 TEXTS = [
     "Maria Garcia joined Acme Corp in Paris on May 3, 2021.",
@@ -81,13 +81,23 @@ def newly_listed(stem: str) -> Point:
     return point
 
 
+def in_scratch(name: str) -> Point:
+    """`name` is being written (or was) into this run's fp32 scratch folder (for a quantized-only request)."""
+    pat = re.compile(r"\.fp32-scratch\..+\.tmp")
+
+    def point(out: Path, before: Before) -> bool:
+        return any(pat.fullmatch(n) and n not in before.names and name in _names(out / n) for n in _names(out))
+
+    return point
+
+
 def run_convert(out: Path, log: Path, kill_at: Point | None = None, too_late: Point | None = None,
-                timeout: float = 300) -> tuple[bool, Before]:
+                args=FP32_INT8, timeout: float = 300) -> tuple[bool, Before]:
     """Runs the CLI; with `kill_at`, SIGKILLs it the moment that point is seen (or `too_late`, if the point's
     window was missed). Returns whether `kill_at` fired, and the folder as the run found it."""
     before = Before(_names(out), _listed(out))
     with open(log, "w") as f:
-        proc = subprocess.Popen([*CONVERT, "--out", str(out)], cwd=ROOT, env=cli_env(), stdout=f,
+        proc = subprocess.Popen([*CONVERT, *args, "--out", str(out)], cwd=ROOT, env=cli_env(), stdout=f,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     # The child at lower priority: on 2 busy cores the watcher then runs as soon as a window opens.
     os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
@@ -116,13 +126,14 @@ def run_convert(out: Path, log: Path, kill_at: Point | None = None, too_late: Po
     return fired, before
 
 
-def kill_at(out: Path, logs: list[Path], point: Point, too_late: Point | None = None, attempts: int = 1) -> set[str]:
+def kill_at(out: Path, logs: list[Path], point: Point, too_late: Point | None = None, attempts: int = 1,
+            args=FP32_INT8) -> set[str]:
     """Kills a run at `point` and checks the folder still shows that point after the kill; a window missed
     (`too_late` seen first, or the point gone by the time the kill landed) is tried again. Returns the
     temporaries the kill left; `logs` gets each run's log."""
     for _ in range(attempts):
         logs.append(out.parent / f"run{len(logs)}.log")
-        fired, before = run_convert(out, logs[-1], point, too_late)
+        fired, before = run_convert(out, logs[-1], point, too_late, args)
         if fired and point(out, before):
             assert_listed_files_intact(out)
             return {n for n in _names(out) - before.names if n.endswith(".tmp")}
@@ -173,8 +184,15 @@ def test_convert_resumes_after_sigkill_anywhere(tmp_path, tiny_trained_artifacts
         removed = set(re.findall(r"removed (\S+), left by an interrupted run", logs[i].read_text()))
         assert temps <= removed, (temps, removed, logs[i])
 
+    assert_final_state(out, VARIANTS)
+    for precision in ("fp32", "int8"):
+        assert_same_entities(out, tiny_trained_artifacts, precision)
+
+
+def assert_final_state(out: Path, stems: set[str]) -> None:
+    """Every listed file and side file is the one the manifest names, and no temporary is left anywhere."""
     man = mf.read(out)
-    assert set(man.artifacts) == VARIANTS
+    assert set(man.artifacts) == stems
     for stem, e in man.artifacts.items():
         path = out / e.file
         assert path.stat().st_size == e.bytes and sha256_file(path) == e.sha256, stem
@@ -182,9 +200,30 @@ def test_convert_resumes_after_sigkill_anywhere(tmp_path, tiny_trained_artifacts
         assert sha256_file(out / side.path) == side.sha256, name
     stale = [os.path.join(d, n) for d, dirs, files in os.walk(out) for n in dirs + files if n.endswith(".tmp")]
     assert not stale
-    for precision in ("fp32", "int8"):
-        got, want = _entities(out, precision), _entities(tiny_trained_artifacts, precision)
-        assert sum(map(len, want)) > 0, "no entity to compare: the texts or the threshold are wrong"
-        assert [[e[:4] for e in t] for t in got] == [[e[:4] for e in t] for t in want], precision
-        for g, w in zip(sum(got, []), sum(want, [])):
-            assert g[4] == pytest.approx(w[4], abs=1e-5), (precision, g, w)
+
+
+def assert_same_entities(folder: Path, clean: Path, precision: str) -> None:
+    got, want = _entities(folder, precision), _entities(clean, precision)
+    assert sum(map(len, want)) > 0, "no entity to compare: the texts or the threshold are wrong"
+    assert [[e[:4] for e in t] for t in got] == [[e[:4] for e in t] for t in want], precision
+    for g, w in zip(sum(got, []), sum(want, [])):
+        assert g[4] == pytest.approx(w[4], abs=1e-5), (precision, g, w)
+
+
+@pytest.mark.slow
+def test_convert_resumes_after_sigkill_in_the_fp32_scratch_and_a_forced_rerun(tmp_path, tiny_trained_artifacts):
+    out = tmp_path / "out"
+    logs: list[Path] = []
+    int8 = ("--precisions", "int8")
+    # int8 alone: the fp32 graph it is quantized from goes to a scratch folder, never listed.
+    temps = kill_at(out, logs, in_scratch("labels_encoder_fp32.tflite"), args=int8)
+    assert any(n.startswith(".fp32-scratch.") for n in temps), temps
+    logs.append(tmp_path / "complete.log")
+    run_convert(out, logs[-1], args=int8)
+    assert_final_state(out, {"labels_encoder_int8", "text_encoder_seq256_int8"})
+    # --force redoes listed files: killed while a listed file's replacement is being made.
+    kill_at(out, logs, new_temp("text_encoder_seq256_int8.tflite"), args=(*int8, "--force"))
+    logs.append(tmp_path / "final.log")
+    run_convert(out, logs[-1], args=int8)
+    assert_final_state(out, {"labels_encoder_int8", "text_encoder_seq256_int8"})
+    assert_same_entities(out, tiny_trained_artifacts, "int8")
