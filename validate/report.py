@@ -65,7 +65,7 @@ def _fmt(x, spec=".2e"):
 def render_markdown(report: dict) -> str:
     th = [str(t) for t in report["thresholds"]]
     out = [
-        f"# Validation report",
+        "# Validation report",
         "",
         f"Model `{report['model']}`, artifacts `{report['artifacts']}`, suite {report['suite_version']} "
         f"({report['meta']['suite_cases']} inputs"
