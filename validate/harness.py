@@ -171,7 +171,8 @@ def _judge_text(res: Result, path_stats: dict, judge_entities: bool, unjudged: d
                                         "inputs; run more of the suite (drop --suite-limit)")
                 elif not e["f1"] >= tol.min_entity_f1:
                     res.failures.append(f"[{name}] entity F1 {e['f1']:.4f} at {t} < {tol.min_entity_f1:g}")
-    on = f" ({', '.join([*path_stats, *unjudged])})"
+    ran = [name for name, st in path_stats.items() if st["items"]]
+    on = f" ({', '.join(ran) or 'no path ran'})"
     if tol.max_rel_error is not None:
         res.judged.append(f"relative error <= {tol.max_rel_error:g}{on}")
     if tol.flip_margin is not None:
