@@ -44,7 +44,7 @@ demo: $(STAMP)
 		"Maria Garcia joined Acme Corp in Paris on May 3, 2021 and paid 200 dollars for a Galaxy S24."
 
 bench: $(STAMP)
-	$(BIN)/python scripts/bench.py --model $(MODEL) --artifacts $(ARTIFACTS)
+	$(BIN)/python -m scripts.bench --model $(MODEL) --artifacts $(ARTIFACTS)
 
 clean:
 	rm -rf build

@@ -64,7 +64,7 @@ ENCODER_SCOPE = r"(transformers\.models\.(modernbert|bert)\.|Linear_(Wqkv|Wo|Wi)
 
 
 # The recipe a lone FULLY_CONNECTED outside ENCODER_SCOPE would need to be quantized like the encoder layers
-# are: scripts/bench.py's one-layer throughput ceiling must run the kernel the graph's bulk runs (dynamic
+# are: scripts/bench/ceiling.py's one-layer throughput ceiling must run the kernel the graph's bulk runs (dynamic
 # int8), not the head's weight-only one (which XNNPACK dequantizes to float: an fp32 ceiling).
 ENCODER_LAYER_RECIPE = {"dynamic_encoders_weight_only_head": "dynamic_wi8_afp32"}
 

@@ -23,13 +23,17 @@ from upstream import adapter
 from upstream.source import Source, SourceError
 
 ROOT = Path(__file__).resolve().parent.parent
-# The code that shapes a graph: the wrappers, the export and quantization code, the adapter over gliner and
-# the input contract. Not common/variants.py: its tolerances and their prose change no graph (a precision's
-# recipe name is part of the key on its own).
-GRAPH_CODE = sorted(
-    [*ROOT.glob("wrappers/*.py"), ROOT / "convert" / "export.py", ROOT / "upstream" / "adapter.py",
-     ROOT / "common" / "inputs.py"]
-)
+
+
+def graph_code(root: Path = ROOT) -> list[Path]:
+    """The code that shapes a graph: the wrappers, the export and quantization code, the adapter over gliner
+    and the input contract. Not common/variants.py: its tolerances and their prose change no graph (a
+    precision's recipe name is part of the key on its own)."""
+    return sorted([*root.glob("wrappers/*.py"), root / "convert" / "export.py", root / "upstream" / "adapter.py",
+                   root / "common" / "inputs.py"])
+
+
+GRAPH_CODE = graph_code()
 # The tools whose upgrade can change a graph: an artifact made with other versions is stale.
 GRAPH_TOOLS = ("torch", "litert-torch", "ai-edge-quantizer", "ai-edge-litert", "gliner", "transformers")
 
@@ -42,18 +46,21 @@ class Options:
     log: callable = field(default=print)
 
 
-def code_version() -> str:
+def code_version(root: Path = ROOT) -> str:
+    """A digest of `graph_code(root)`: names and bytes."""
     h = hashlib.sha256()
-    for f in GRAPH_CODE:
-        h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    for f in graph_code(root):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:16]
 
 
 def artifact_key(source: Source, plan: FilePlan, opts: Options, code: str, tools: dict[str, str]) -> str:
-    """What a file depends on: source weights, its graphs and layout, graph code, recipe, options, tool versions."""
+    """What a file depends on: source weights and config, its graphs and layout, graph code, recipe, options,
+    tool versions."""
     blob = json.dumps(
-        {"weights": source.weights_sha256, "code": code, "file": plan.file, "layout": plan.layout.value,
-         "variants": [str(v) for v in plan.variants], "recipe": plan.precision.recipe,
+        # The config shapes the graph too (max_width, the encoder configs): same weights, other config = other graph.
+        {"weights": source.weights_sha256, "config": source.config, "code": code, "file": plan.file,
+         "layout": plan.layout.value, "variants": [str(v) for v in plan.variants], "recipe": plan.precision.recipe,
          "fuse_span_head": opts.fuse_span_head, "lightweight": opts.lightweight,
          "tools": {k: tools.get(k) for k in GRAPH_TOOLS}},
         sort_keys=True,
@@ -192,7 +199,10 @@ def convert_all(model, source: Source, plans: list[FilePlan], out: Path, opts: O
     code, tools = code_version(), tool_versions()
     prev = _previous(out, opts)
     if prev is not None and prev.source.get("weights_sha256") != source.weights_sha256:
-        opts.log(f"note: {out} held artifacts of other weights; they will be replaced as they are converted")
+        # Listing them under this source would hand the runtime another model's graphs beside this model's
+        # tokenizers (the ones not converted again would stay listed).
+        opts.log(f"note: {out} held artifacts of other weights; they are dropped from the manifest and converted anew")
+        prev.artifacts = {}
     entries: dict[str, mf.ArtifactFile] = dict(prev.artifacts) if prev else {}
     plans = sorted(set(plans), key=lambda f: f.sort_key)
     keys = {f: artifact_key(source, f, opts, code, tools) for f in set(plans) | {f.fp32_source for f in plans}}

@@ -15,7 +15,7 @@ from common.inputs import LABELS_OUTPUT, TEXT_OUTPUT, build_labels_inputs, build
 from common.variants import MAX_LABELS, Precision
 from runtime.artifacts import Artifacts, Bucket
 from runtime.decoding import decode_spans
-from runtime.windows import Window, default_overlap, plan_windows, stitch
+from runtime.windows import Window, default_overlap, plan_windows, stitch, tokens_per_word
 from runtime.words import split_words
 
 ON_OVERFLOW = ("window", "truncate", "error")
@@ -135,6 +135,12 @@ class GLiNERLiteRT:
                 self._label_cache.popitem(last=False)
         return embeds
 
+    def clear_label_cache(self) -> None:
+        """Forget every cached label embedding: the next encode_labels runs the labels encoder again (what a
+        call with new labels costs; benchmarks time it this way)."""
+        with self._cache_lock:
+            self._label_cache.clear()
+
     @staticmethod
     def _check_labels(labels) -> list[str]:
         if isinstance(labels, str):
@@ -226,10 +232,7 @@ class GLiNERLiteRT:
         starts = [a for _, a, _ in triples]
         ends = [b for _, _, b in triples]
         enc = self.text_tokenizer.encode(words, is_pretokenized=True)
-        counts = [0] * len(words)
-        for wid in enc.word_ids:
-            if wid is not None:
-                counts[wid] += 1
+        counts = tokens_per_word(enc.word_ids, len(words))
         max_words = self.max_words
         n_tok = len(enc.ids)
         if len(words) <= max_words and n_tok <= self.max_tokens:

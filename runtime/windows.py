@@ -29,6 +29,15 @@ def default_overlap(max_width: int) -> int:
     return 4 * max_width
 
 
+def tokens_per_word(word_ids: Sequence[int | None], num_words: int) -> list[int]:
+    """Tokens of each word, from one encoding's word_ids (special tokens have no word: None)."""
+    counts = [0] * num_words
+    for wid in word_ids:
+        if wid is not None:
+            counts[wid] += 1
+    return counts
+
+
 def plan_windows(
     token_counts: Sequence[int], special_tokens: int, max_tokens: int, max_words: int, overlap: int,
 ) -> list[Window]:

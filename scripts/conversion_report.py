@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.variants import Variant  # noqa: E402
+from common import manifest as mf  # noqa: E402
+from common.machine import cpu_info  # noqa: E402
 
 # ckg/gliner-bi-base-v20-litert's published sizes, MB (issue 3).
 SEED_MB = {
@@ -20,8 +20,17 @@ SEED_MB = {
 }
 
 
-def render(man: dict, command: str, machine: str) -> str:
-    arts = sorted(man["artifacts"].values(), key=lambda e: Variant.from_stem(e["file"][: -len(".tflite")]).sort_key)
+def _stem(art) -> str:
+    return Path(art.file).stem
+
+
+def _num(x, fmt: str) -> str:
+    return "–" if x is None else format(x, fmt)
+
+
+def render(man, command: str, machine: str) -> str:
+    """The Markdown of one typed manifest (common.manifest.Manifest), one row per .tflite file."""
+    arts = sorted(man.artifacts.values(), key=lambda a: min(g.variant.sort_key for g in a.graphs))
     lines = [
         "# Conversion of the full-size architecture",
         "",
@@ -31,31 +40,33 @@ def render(man: dict, command: str, machine: str) -> str:
         "",
         f"Command: `{command}`  ",
         f"Machine: {machine}  ",
-        f"Tools: " + ", ".join(f"{k} {v}" for k, v in sorted(man["tools"].items())),
+        "Tools: " + ", ".join(f"{k} {v}" for k, v in sorted(man.tools.items())),
         "",
         "| artifact | size (MB) | seed (MB) | vs seed | max valid tokens | convert (s) | peak RSS (GB) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     total_s = 0.0
-    for e in arts:
-        stem = e["file"][: -len(".tflite")]
-        mb = e["bytes"] / 1e6
-        seed = SEED_MB.get(stem)
+    for a in arts:
+        mb = a.bytes / 1e6
+        seed = SEED_MB.get(_stem(a))
         vs = f"{(mb / seed - 1) * 100:+.1f}%" if seed else "–"
-        total_s += e["convert_seconds"]
+        total_s += a.convert_seconds or 0.0
+        tokens = " / ".join(str(g.max_valid_tokens) for g in a.graphs)
+        rss = None if a.peak_rss_bytes is None else a.peak_rss_bytes / 1e9
         lines.append(
-            f"| {e['file']} | {mb:.1f} | {seed if seed else '–'} | {vs} | {e['max_valid_tokens']} | "
-            f"{e['convert_seconds']:.1f} | {e['peak_rss_bytes'] / 1e9:.2f} |"
+            f"| {a.file} | {mb:.1f} | {seed if seed else '–'} | {vs} | {tokens} | "
+            f"{_num(a.convert_seconds, '.1f')} | {_num(rss, '.2f')} |"
         )
-    total_mb = sum(e["bytes"] for e in arts) / 1e6
-    matched = [e for e in arts if e["file"][: -len(".tflite")] in SEED_MB]
-    ours = sum(e["bytes"] for e in matched) / 1e6
-    seed_total = sum(SEED_MB[e["file"][: -len(".tflite")]] for e in matched)
+    total_mb = sum(a.bytes for a in arts) / 1e6
+    matched = [a for a in arts if _stem(a) in SEED_MB]
+    ours = sum(a.bytes for a in matched) / 1e6
+    seed_total = sum(SEED_MB[_stem(a)] for a in matched)
+    rss = [a.peak_rss_bytes for a in arts if a.peak_rss_bytes is not None]
     lines += [
         f"| **the {len(matched)} files the seed publishes** | {ours:.1f} | {seed_total:.1f} | "
         f"{(ours / seed_total - 1) * 100:+.1f}% | | | |",
         f"| **all {len(arts)} files** | {total_mb:.1f} | | | | {total_s:.0f} | max "
-        f"{max(e['peak_rss_bytes'] for e in arts) / 1e9:.2f} |",
+        f"{_num(max(rss) / 1e9 if rss else None, '.2f')} |",
         "",
         "Notes:",
         "- A text encoder's size does not depend on S: masks and rotary tables are computed in the graph from runtime "
@@ -76,10 +87,11 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "CONVERSION.md")
     p.add_argument("--command", default="python -m convert --model build/base-random --out build/base-random-litert")
     a = p.parse_args(argv)
-    man = json.loads((a.artifacts / "manifest.json").read_text())
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), "?")
-    plat = man.get("platform", {})
-    machine = f"{cpu}, {plat.get('cpus', '?')} cores, {plat.get('system', '')} {plat.get('machine', '')}"
+    man = mf.read(a.artifacts)
+    if man is None:
+        raise SystemExit(f"{a.artifacts / mf.MANIFEST} is missing: --artifacts must be a folder written by `python -m convert`")
+    plat = man.platform
+    machine = f"{cpu_info()[0]}, {plat.get('cpus', '?')} cores, {plat.get('system', '')} {plat.get('machine', '')}"
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(render(man, a.command, machine))
     print(f"wrote {a.out}")

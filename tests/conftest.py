@@ -61,36 +61,6 @@ def any_model_dir(request) -> Path:
     return request.getfixturevalue({"tiny": "tiny_dir", "tiny-trained": "tiny_trained_dir"}[request.param])
 
 
-def fill_text(tokenizer, words_splitter, seq_len: int, fraction: float = 0.96) -> str:
-    """A text whose token count (specials included) is between `fraction` and 100% of seq_len."""
-    pool = [
-        "Maria Garcia joined Acme Corp in Paris on May 3, 2021.",
-        "Dr. Tanaka treated malaria cases in Lagos during the World Cup.",
-        "Shares of Globex fell 3% after the Galaxy S24 recall cost $40 million.",
-        "Zürich-based Helios Pharma opened a lab in 東京 🚀.",
-    ]
-    text, i = "", 0
-    while True:
-        cand = (text + " " + pool[i % len(pool)]).strip()
-        words = [w for w, _, _ in words_splitter(cand)]
-        n = len(tokenizer(words, is_split_into_words=True)["input_ids"])
-        if n > seq_len:
-            break
-        text, i = cand, i + 1
-    words = [w for w, _, _ in words_splitter(text)]
-    n = len(tokenizer(words, is_split_into_words=True)["input_ids"])
-    # top up word by word to reach the fraction
-    extra = "and then Paris again".split()
-    j = 0
-    while n < fraction * seq_len:
-        cand = text + " " + extra[j % len(extra)]
-        m = len(tokenizer([w for w, _, _ in words_splitter(cand)], is_split_into_words=True)["input_ids"])
-        if m > seq_len:
-            break
-        text, n, j = cand, m, j + 1
-    return text
-
-
 TEST_SEQ_LENS = (256, 512)
 
 

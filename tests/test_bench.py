@@ -1,7 +1,7 @@
-"""Smoke test of scripts/bench.py: it runs on tiny artifacts and writes bench.json and the Markdown it renders.
+"""The benchmark (`python -m scripts.bench`) runs on tiny artifacts and writes bench.json and the Markdown it renders.
 
 No timing is asserted: only that every measurement exists, is a positive number and that the document is drawn
-from bench.json alone.
+from bench.json alone. The renderer is also tested on its own, on a hand-made bench.json and the committed ones.
 """
 
 from __future__ import annotations
@@ -12,17 +12,16 @@ import sys
 
 import pytest
 
+from scripts.bench.render import render_markdown
 from tests.conftest import ROOT
 
-BENCH = ROOT / "scripts" / "bench.py"
+BENCH = [sys.executable, "-m", "scripts.bench"]
 
 
 @pytest.fixture(scope="module")
 def bench_run(tmp_path_factory, tiny_trained_dir, tiny_trained_artifacts):
     out = tmp_path_factory.mktemp("bench")
-    cmd = [
-        sys.executable,
-        str(BENCH),
+    cmd = BENCH + [
         "--model",
         str(tiny_trained_dir),
         "--artifacts",
@@ -106,8 +105,7 @@ def test_machine_and_end_to_end(bench_run):
     assert b["machine"]["cpu"] and b["machine"]["logical_cpus"] >= 1 and b["machine"]["ram_bytes"] > 0
     assert b["tools"]["ai-edge-litert"] != "missing"
     e2e = b["end_to_end"]
-    if not e2e["available"]:
-        pytest.skip(f"runtime not available: {e2e['note']}")
+    assert e2e["available"] and e2e["stages_of"] == "runtime"
     assert {(r["precision"], r["target_words"]) for r in e2e["rows"]} == {
         (p, n) for p in ("fp32", "int8") for n in (10, 40)
     }
@@ -116,14 +114,14 @@ def test_machine_and_end_to_end(bench_run):
         assert set(r["stages"]) == {"split_tokenize", "labels_cold", "labels_cached", "inputs", "text_graph", "decode"}
         for s in r["stages"].values():
             _positive_stats(s)
-        assert r["entities_match"], "the staged pipeline must return predict_entities' entities"
+        assert r["entities_match"], "the runtime's stages, timed one by one, must return predict_entities' entities"
 
 
 def test_render_only(bench_run, tmp_path):
     out, b, _ = bench_run
     doc = tmp_path / "again.md"
     res = subprocess.run(
-        [sys.executable, str(BENCH), "--render-only", str(out / "bench.json"), "--doc", str(doc)],
+        BENCH + ["--render-only", str(out / "bench.json"), "--doc", str(doc)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -141,3 +139,103 @@ def test_render_only(bench_run, tmp_path):
     ):
         assert heading in md
     assert b["machine"]["cpu"] in md
+
+
+# ------------------------------------------------------------------------------------------- the renderer alone
+
+
+def _stats(median: float) -> dict:
+    return {"median_ms": median, "p90_ms": median * 1.5, "min_ms": median / 2, "runs": 3}
+
+
+def _hand_made_bench() -> dict:
+    """A bench.json with one graph, one baseline, one ceiling and one end-to-end row, numbers easy to spot."""
+    stages = {s: _stats(0.25) for s in ("split_tokenize", "labels_cold", "labels_cached", "inputs", "decode")}
+    stages["text_graph"] = _stats(41.5)
+    return {
+        "schema_version": 1,
+        "created": "2030-01-02T03:04:05Z",
+        "command": "python -m scripts.bench --model m --artifacts a",
+        "machine": {
+            "cpu": "Test CPU 9000", "arch": "x86_64", "logical_cpus": 2, "physical_cores": 1, "usable_cpus": 2,
+            "simd": ["avx2"], "ram_bytes": 8 * 2**30, "os": "TestOS", "kernel": "6.0",
+            "load_avg_start": [0.5, 0.5, 0.5], "load_avg_end": [1.0, 1.0, 1.0],
+        },
+        "tools": {"python": "3.11.7", "ai-edge-litert": "2.3.0"},
+        "model": {"source": "m", "artifacts": "a", "weights_sha256": "0" * 64, "config": {}},
+        "settings": {
+            "runs": 7, "warmup": 1, "e2e_runs": 3, "threads": [2], "precisions": ["int8"], "labels": ["person"],
+            "fill": 0.9, "quick": False, "max_seq_len": None, "compare_max_seq_len": 2048, "skip_torch": False,
+            "skip_onnx": False,
+        },
+        "graphs": [
+            {
+                "variant": "text_encoder_seq256_int8", "component": "text", "seq_len": 256, "precision": "int8",
+                "file": "text_encoder_seq256_int8.tflite", "bytes": 161_680_000, "flops": 64_091_000_000,
+                "input": {"tokens": 230, "words": 87, "labels": 1},
+                "litert": [
+                    {
+                        "threads": 2, **_stats(138.0), "ceiling": {"median_ms": 5.0, "gflops_per_s": 1497.0},
+                        "vs": {"torch_upstream": 0.25}, "gflops_per_s": 465.7, "fraction_of_peak": 0.31,
+                    }
+                ],
+                "rss": {"threads": 2, "peak_bytes": 455 * 2**20, "bare_process_bytes": 48 * 2**20,
+                        "graph_bytes": 407 * 2**20},
+            }
+        ],
+        "baselines": [
+            {"runtime": "torch_upstream", "component": "text", "seq_len": 256, "threads": 2,
+             "input": {"tokens": 231, "words": 87}, **_stats(552.0)},
+        ],
+        "peak_fc": [
+            {
+                "precision": "int8", "threads": 2, "shape": [1024, 768, 3072], "recipe": "dynamic_wi8_afp32",
+                "ops": ["FULLY_CONNECTED"], "flops": 4_831_838_208, **_stats(3.2), "gflops_per_s": 1510.0,
+                "beside_graphs_gflops_per_s": [1497.0], "beside_graphs_median_gflops_per_s": 1497.0,
+            }
+        ],
+        "end_to_end": {
+            "available": True, "note": None, "stages_of": "runtime", "labels": ["person"], "skipped": [],
+            "rows": [
+                {
+                    "precision": "int8", "threads": 2, "target_words": 40, "words": 40, "tokens": 77, "windows": 1,
+                    "buckets": [256], "total": _stats(43.25), "stages": stages, "stages_sum_ms": 42.5,
+                    "entities": 5, "entities_match": True,
+                }
+            ],
+        },
+        "notes": ["a note for the reader"],
+    }
+
+
+def test_render_hand_made_bench():
+    md = render_markdown(_hand_made_bench())
+    rows = [line for line in md.splitlines() if line.startswith("| text S=256 | int8 |")]
+    # graph row: MB, input, threads, median, p90, RSS (over bare), GFLOP, GFLOP/s, ceiling, share, run-median share
+    assert "| 161.68 | 230 tok / 87 words | 2 | 138 | 207 | 455.0 (407.0) | 64.091 | 465.7 | 1497 | 31% | 31% |" in (
+        rows[0]
+    )
+    assert "| text S=256 | 2 | 138 | 552 | - | - | - |" in md  # latencies beside PyTorch upstream
+    assert "| text S=256 | 2 | LiteRT int8 | 0.25 | - | - | - |" in md  # the ratio
+    assert "S=256: 231 tok / 87 words" in md
+    assert "| int8 | `dynamic_wi8_afp32` | FULLY_CONNECTED | 2 | 1024x768x3072 | 4.83 | 3.20 | 1510.0 | " in md
+    assert "| 1497 / 1497 / 1497 (1) |" in md
+    assert "| int8 | 2 | 40 | 77 | 1 | 256 | 43.2 | 64.9 | 0.250 | 0.250 | 0.250 | 0.250 | 41.5 | 0.250 | 42.5 | 5 | yes |" in md
+    assert "time the runtime's own public stages" in md
+    assert "Test CPU 9000 (x86_64)" in md and "8.0 GiB" in md and "- a note for the reader" in md
+
+
+def test_render_old_end_to_end_and_skips():
+    b = _hand_made_bench()
+    del b["end_to_end"]["stages_of"]  # a schema-1 file from before the runtime's stages were public
+    assert "time a pipeline rebuilt from the runtime's pieces" in render_markdown(b)
+    b["baselines"] = []
+    b["end_to_end"] = {"available": False, "note": "runtime missing", "rows": [], "skipped": []}
+    md = render_markdown(b)
+    assert "Not measured in this run (see notes)." in md and "Skipped: runtime missing." in md
+
+
+@pytest.mark.parametrize("name, doc", [("base-random", "BENCHMARKS.md"), ("tiny-trained", "BENCHMARKS-tiny-trained.md")])
+def test_committed_documents_are_rendered_from_committed_json(name, doc):
+    b = json.loads((ROOT / "docs" / f"bench-{name}.json").read_text())
+    assert render_markdown(b) == (ROOT / "docs" / doc).read_text()

@@ -103,10 +103,85 @@ def test_interrupted_write_leaves_no_accepted_artifact(tiny_trained_dir, tmp_pat
     monkeypatch.setattr(export, "export_fp32", real)
     stray = out / "labels_encoder_fp32.tflite"
     stray.write_bytes(b"not a model")
-    lines = []
-    convert_into(tiny_trained_dir, out, seq_lens=(256,), precisions=("fp32",), log=lines.append)
+    convert_into(tiny_trained_dir, out, seq_lens=(256,), precisions=("fp32",))
     assert sha256_file(stray) == mf.read(out).artifacts["labels_encoder_fp32"].sha256
     assert stray.stat().st_size > 1000
+
+
+def _copy_artifacts(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("report"))
+    return dest
+
+
+def test_resumes_after_a_kill_between_the_renames_of_a_side_folder(tiny_trained_artifacts, tiny_trained_dir, tmp_path):
+    """The state a kill leaves inside common.files.replace_dir (old folder set aside, new one not yet in
+    place), made by hand: the window is microseconds, too short to hit with a real kill."""
+    out = _copy_artifacts(tiny_trained_artifacts, tmp_path / "out")
+    aside = out / ".text_tokenizer.killed.tmp"
+    aside.mkdir()
+    (out / "text_tokenizer").rename(aside / "text_tokenizer")
+    graphs = {p.name: p.stat().st_mtime_ns for p in out.glob("*.tflite")}
+    lines = []
+    convert_into(tiny_trained_dir, out, log=lines.append)
+    assert "removed .text_tokenizer.killed.tmp, left by an interrupted run" in lines
+    assert not aside.exists()
+    man = mf.read(out)
+    for name, side in man.files.items():
+        assert sha256_file(out / side.path) == side.sha256, name
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.tflite")} == graphs  # nothing reconverted
+
+
+def test_artifacts_of_other_weights_are_not_left_listed(tiny_trained_dir, tiny_dir, tmp_path):
+    """Converting another model into a folder must not keep the first model's graphs listed under the new
+    source (beside the new tokenizers) when they are not converted again."""
+    out = tmp_path / "out"
+    convert_into(tiny_trained_dir, out, seq_lens=(), precisions=("fp32", "int8"))
+    lines = []
+    convert_into(tiny_dir, out, seq_lens=(), precisions=("fp32",), log=lines.append)
+    man = mf.read(out)
+    assert man.source["weights_sha256"] == sha256_file(tiny_dir / "model.safetensors")
+    assert set(man.artifacts) == {"labels_encoder_fp32"}
+    assert any("held artifacts of other weights" in line for line in lines), lines
+
+
+def test_cache_key_follows_graph_code_tools_and_config_not_tolerances(tiny_trained_dir, tmp_path):
+    import dataclasses
+
+    from common.machine import tool_versions
+    from convert.run import GRAPH_TOOLS, ROOT, Options, artifact_key, code_version
+
+    root = tmp_path / "repo"
+    for d in ("wrappers", "convert", "upstream", "common"):
+        shutil.copytree(ROOT / d, root / d, ignore=shutil.ignore_patterns("__pycache__"))
+    code = code_version(root)
+    assert code == code_version(ROOT)
+    variants = root / "common" / "variants.py"
+    assert "min_entity_f1=0.99," in variants.read_text()
+    variants.write_text(variants.read_text().replace("min_entity_f1=0.99,", "min_entity_f1=0.9,"))
+    assert code_version(root) == code, "a tolerance changes no graph"
+    changed = {}
+    for f in ("wrappers/text.py", "convert/export.py", "upstream/adapter.py", "common/inputs.py"):
+        before = (root / f).read_text()
+        (root / f).write_text(before + "\n# edited\n")
+        changed[f] = code_version(root)
+        (root / f).write_text(before)
+    assert all(c != code for c in changed.values()), changed
+
+    from convert.plan import FilePlan
+
+    source = resolve(str(tiny_trained_dir), offline=True)
+    vv = Variant(Component.TEXT, Precision.INT8, 256)
+    v, tools, opts = FilePlan(vv.file_name, vv.precision, Layout.FILES, (vv,)), tool_versions(), Options()
+    key = artifact_key(source, v, opts, code, tools)
+    assert artifact_key(source, v, opts, code, dict(tools)) == key
+    assert artifact_key(source, v, opts, changed["wrappers/text.py"], tools) != key
+    for tool in GRAPH_TOOLS:
+        assert artifact_key(source, v, opts, code, {**tools, tool: "0.0.0"}) != key, tool
+    other_config = dataclasses.replace(source, config={**source.config, "max_width": 8})
+    assert artifact_key(other_config, v, opts, code, tools) != key
+    assert artifact_key(source, v, Options(fuse_span_head=False), code, tools) != key
+    bundle = FilePlan("gliner_bi_int8.tflite", vv.precision, Layout.BUNDLE, (vv,))
+    assert artifact_key(source, bundle, opts, code, tools) != key  # same graph, other file and layout
 
 
 # ---- refusals: each names the problem and the fix ----
@@ -157,14 +232,10 @@ def test_refuses_tokenizer_beyond_embedding_table(tiny_trained_dir, tmp_path):
         load_model(resolve(str(d), offline=True))
 
 
-def test_refuses_hub_id_offline_at_once(tmp_path, monkeypatch):
-    import time
-
+def test_refuses_hub_id_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    t = time.time()
     with pytest.raises(SourceError, match="knowledgator/gliner-bi-base-v2.0.*HF_HUB_OFFLINE.*--model DIR"):
         resolve("knowledgator/gliner-bi-base-v2.0", offline=True)
-    assert time.time() - t < 10, "must fail at once, not retry"
 
 
 def test_refuses_output_path_that_is_a_file(tmp_path):

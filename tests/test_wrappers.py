@@ -7,8 +7,10 @@ import pytest
 import torch
 
 from common.inputs import build_labels_inputs
-from tests.conftest import CORE_LABELS, LABELS_25, fill_text, load_gliner
+from tests.conftest import CORE_LABELS, LABELS_25, load_gliner
+from upstream import adapter
 from validate.reference import candidate_inputs, upstream_reference, valid_span_mask
+from validate.suite import fill_text
 from wrappers import LabelsEncoderWrapper, TextEncoderWrapper
 
 S = 256
@@ -41,8 +43,7 @@ def _wrapper_diff(model, text, labels, seq_len=S, **wrapper_kwargs):
 
 
 def _fill(model, seq_len=S):
-    proc = model.data_processor
-    return fill_text(proc.transformer_tokenizer, proc.words_splitter, seq_len)
+    return fill_text(lambda text: adapter.count_text_tokens(model, text), seq_len)
 
 
 @pytest.mark.parametrize("labels_key", list(LABEL_SETS))

@@ -83,13 +83,22 @@ def count_text_tokens(model, text: str) -> int:
     return len(text_tokenizer(model)(split_words(model, text), is_split_into_words=True)["input_ids"])
 
 
-def encode_labels(model, labels: list[str], padding: str = "max_length"):
-    """`token_rep_layer.encode_labels` on the labels tokenized as upstream does (torch tensor [N, hidden]).
+def tokenize_labels(model, labels: list[str], padding: str = "max_length") -> dict:
+    """The labels tokenized as upstream does (torch tensors: input_ids, attention_mask).
 
     BiEncoderGLiNER.encode_labels pads to max_length; predict_entities' collator pads to the longest.
     """
-    tok = labels_tokenizer(model)(labels, return_tensors="pt", truncation=True, padding=padding)
-    return model.model.token_rep_layer.encode_labels(**tok)
+    return labels_tokenizer(model)(labels, return_tensors="pt", truncation=True, padding=padding)
+
+
+def encode_label_tokens(model, tokens: dict):
+    """`token_rep_layer.encode_labels` on tokenized labels (torch tensor [N, hidden])."""
+    return model.model.token_rep_layer.encode_labels(**tokens)
+
+
+def encode_labels(model, labels: list[str], padding: str = "max_length"):
+    """`token_rep_layer.encode_labels` on the labels tokenized as upstream does (torch tensor [N, hidden])."""
+    return encode_label_tokens(model, tokenize_labels(model, labels, padding))
 
 
 def max_position_tokens(model) -> int:
@@ -113,16 +122,23 @@ def parameter_counts(model) -> dict[str, int]:
     return {"labels": labels, "text": total - labels - unused, "lstm": unused}
 
 
+def collated_batch(model, text: str, labels: list[str]) -> dict:
+    """The batch predict_entities builds for one text (gliner's prepare_batch + collate_batch; no packing:
+    it failed with ModernBERT under transformers 5.16): input_ids, attention_mask, words_mask, text_lengths,
+    span_idx, span_mask, tokens, ..."""
+    prep = model.prepare_batch([text], labels)
+    if not prep["valid_texts"]:
+        raise ValueError("gliner builds no batch for an empty text")
+    return model.collate_batch(prep["input_x"], prep["entity_types"])
+
+
 def forward_one(model, text: str, labels: list[str]):
     """(words, num_words, logits [W, max_width, C]) of `model.model(**batch)` on the batch predict_entities
-    builds for one text (no packing: it failed with ModernBERT under transformers 5.16)."""
+    builds for one text."""
     import torch
 
     model.eval()
-    prep = model.prepare_batch([text], labels)
-    if not prep["valid_texts"]:
-        raise ValueError("empty text has no reference")
-    batch = model.collate_batch(prep["input_x"], prep["entity_types"])
+    batch = collated_batch(model, text, labels)
     with torch.no_grad():
         out = model.model(**batch)
     return batch["tokens"][0], int(batch["text_lengths"][0, 0]), out.logits[0]

@@ -68,6 +68,23 @@ def _weights(folder: Path) -> Path:
     raise SourceError(f"{folder} holds no model.safetensors or pytorch_model.bin; pass a saved GLiNER model folder")
 
 
+def _check_weights(weights: Path) -> None:
+    """A safetensors file whose header does not cover the file (truncated, cut download) is refused by name,
+    before gliner builds the model around it."""
+    if weights.suffix != ".safetensors":
+        return
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(weights), framework="np") as f:
+            f.keys()
+    except SafetensorError as e:
+        raise SourceError(
+            f"{weights} is not a complete safetensors file ({e}); re-download the model or re-save it with "
+            "GLiNER.save_pretrained"
+        ) from None
+
+
 def _check_config(folder: Path, cfg: dict) -> None:
     span_mode = cfg.get("span_mode")
     model_type = cfg.get("model_type")
@@ -113,6 +130,7 @@ def resolve(model: str, offline: bool) -> Source:
         raise SourceError(f"{cfg_file} holds a JSON {type(cfg).__name__}, not an object; restore the saved config")
     _check_config(folder, cfg)
     weights = _weights(folder)
+    _check_weights(weights)
     return Source(folder, model_id, revision, weights, sha256_file(weights), cfg)
 
 

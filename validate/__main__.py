@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import shlex
+import os
 import sys
 from pathlib import Path
 
@@ -24,10 +24,38 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def report_dir_problem(report: Path) -> str | None:
+    """Why the report folder cannot be written, checked before the run (minutes at full size), or None."""
+    if report.exists() and not report.is_dir():
+        return f"--report {report} is a file; pass a folder (report.json, report.md and plots are written into it)"
+    existing = next(p for p in [report, *report.parents] if p.exists())
+    if not existing.is_dir():
+        return f"--report {report}: {existing} is a file, so the folder cannot be created; pass another folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"--report {report}: {existing} is not writable; pass another folder or fix its permissions"
+    return None
+
+
+def run_args(args) -> list[str]:
+    """The command of this run with every option that shapes a verdict, without --only and --report."""
+    cmd = ["python", "-m", "validate", "--model", args.model, "--artifacts", str(args.artifacts),
+           "--thresholds", *map(str, args.thresholds), "--threads", str(args.threads)]
+    if args.suite_limit is not None:
+        cmd += ["--suite-limit", str(args.suite_limit)]
+    if args.random_weights:
+        cmd.append("--random-weights")
+    return cmd
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     if any(not 0 < t < 1 for t in args.thresholds):
         print("error: thresholds must lie in (0, 1)", file=sys.stderr)
+        return 2
+    out = args.report or args.artifacts / "report"
+    problem = report_dir_problem(out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     from common import manifest as mf
     from common.machine import tool_versions
@@ -51,15 +79,9 @@ def main(argv=None) -> int:
     except (SourceError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    cmd = ["python", "-m", "validate", "--model", args.model, "--artifacts", str(args.artifacts)]
-    if args.random_weights:
-        cmd.append("--random-weights")
-    if args.suite_limit is not None:
-        cmd += ["--suite-limit", str(args.suite_limit)]
     rep = report.build(results, meta, model=args.model, artifacts=args.artifacts, manifest=man,
                        thresholds=args.thresholds, judge_entities=not args.random_weights,
-                       reproduce=shlex.join(cmd), tools=tool_versions())
-    out = args.report or args.artifacts / "report"
+                       run_args=run_args(args), report_dir=out, tools=tool_versions())
     written = report.write(rep, out)
     print(f"report: {', '.join(str(p) for p in written)}")
     failing = [r for r in rep["results"] if not r["passed"]]

@@ -104,6 +104,11 @@ def suite_items(model, seq_lens: list[int], limit: int | None = None) -> list[Su
     return items
 
 
+def labels_variant(v: Variant) -> Variant:
+    """The labels encoder whose embeddings an app feeds text graph `v`: the one of the same precision."""
+    return Variant(Component.LABELS, v.precision)
+
+
 def _check_file(res: Result, folder: Path, art: ArtifactFile) -> Path | None:
     path = folder / art.file
     if not path.is_file():
@@ -136,12 +141,19 @@ def _judge_labels(res: Result, stats: dict) -> None:
             res.failures.append(f"labels_embeds min cosine {stats['min_cosine']:.6f} < {tol.min_label_cosine:g}")
 
 
-def _judge_text(res: Result, path_stats: dict, judge_entities: bool) -> None:
+def _judge_text(res: Result, path_stats: dict, judge_entities: bool, unjudged: dict[str, str]) -> None:
+    """Judges each path of a text graph against its precision's tolerance.
+
+    A path the verdict needs that did not run, or ran on nothing (`unjudged`, no inputs, no reference entity
+    at a threshold), is a failure saying "not judged": a row never passes on a check that was not made.
+    """
     tol = res.variant.precision.tolerance
+    for name, why in unjudged.items():
+        res.failures.append(f"[{name}] not judged: {why}")
+    judge_f1 = tol.min_entity_f1 is not None and judge_entities
     for name, st in path_stats.items():
         if st["items"] == 0:
-            if name == "upstream_labels":
-                res.failures.append("no suite input fits this bucket")
+            res.failures.append(f"[{name}] not judged: no suite input ran on this path (none fits this bucket)")
             continue
         if st["nonfinite"]:
             res.failures.append(f"[{name}] {st['nonfinite']} NaN/Inf logits")
@@ -152,16 +164,22 @@ def _judge_text(res: Result, path_stats: dict, judge_entities: bool) -> None:
             for t, n in st["flips_beyond_margin"].items():
                 if n:
                     res.failures.append(f"[{name}] {n} decision flips at {t} with the reference > {tol.flip_margin:g} away")
-        if tol.min_entity_f1 is not None and judge_entities and name == "tflite_labels":
+        if judge_f1:
             for t, e in st["entities"].items():
-                if not e["f1"] >= tol.min_entity_f1:
+                if e["reference_entities"] == 0:
+                    res.failures.append(f"[{name}] entity F1 at {t} not judged: upstream found no entity in these "
+                                        "inputs; run more of the suite (drop --suite-limit)")
+                elif not e["f1"] >= tol.min_entity_f1:
                     res.failures.append(f"[{name}] entity F1 {e['f1']:.4f} at {t} < {tol.min_entity_f1:g}")
+    ran = [name for name, st in path_stats.items() if st["items"]]
+    on = f" ({', '.join(ran) or 'no path ran'})"
     if tol.max_rel_error is not None:
-        res.judged.append(f"relative error <= {tol.max_rel_error:g}")
+        res.judged.append(f"relative error <= {tol.max_rel_error:g}{on}")
     if tol.flip_margin is not None:
-        res.judged.append(f"no flips beyond {tol.flip_margin:g} of a threshold")
+        res.judged.append(f"no flips beyond {tol.flip_margin:g} of a threshold{on}")
     if tol.min_entity_f1 is not None:
-        res.judged.append(f"entity F1 >= {tol.min_entity_f1:g}" if judge_entities else "entity F1 reported, not judged (random weights)")
+        res.judged.append(f"entity F1 >= {tol.min_entity_f1:g}{on}" if judge_f1
+                          else "entity F1 reported, not judged (--random-weights)")
 
 
 def validate_labels(model, res: Result, path: Path, labels: list[str], num_threads) -> np.ndarray | None:
@@ -203,7 +221,11 @@ def validate_labels(model, res: Result, path: Path, labels: list[str], num_threa
 
 
 def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case], thresholds,
-                  tflite_label_embeds: dict | None, num_threads, judge_entities: bool) -> None:
+                  tflite_label_embeds: dict | None, num_threads, judge_entities: bool,
+                  unjudged: dict[str, str] | None = None) -> None:
+    """Runs the text graph on every case that fits it, fed (a) upstream's label embeddings (the graph alone)
+    and (b) the labels-encoder .tflite's of the same precision (what an app runs), when given; `unjudged`
+    names a path that should have run and could not, with the reason."""
     v = res.variant
     k = adapter.config(model).max_width
     try:
@@ -250,7 +272,7 @@ def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case
     res.stats = {name: st.finish() for name, st in paths.items()}
     res.stats["items_skipped_truncated_labels"] = skipped_truncated
     res.timing_ms = interp.timing()
-    _judge_text(res, {n: res.stats[n] for n in paths}, judge_entities)
+    _judge_text(res, {n: res.stats[n] for n in paths}, judge_entities, unjudged or {})
     if res.stage is Stage.SHAPES_MATCHED and not res.failures:
         res.stage = Stage.WITHIN_TOLERANCE
 
@@ -267,7 +289,13 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
         unknown = only - {str(v) for v in variants}
         if unknown:
             raise ValueError(f"--only names artifacts not in the manifest: {', '.join(sorted(unknown))}")
-        variants = [v for v in variants if str(v) in only]
+        # A text graph is judged with the labels encoder of its precision too (what an app runs): a run of the
+        # text graph alone must not pass where the full run fails.
+        added = {str(labels_variant(v)) for v in variants if str(v) in only and v.component is Component.TEXT}
+        added = (added & {str(v) for v in variants}) - only
+        if added:
+            log(f"also validating {', '.join(sorted(added))}: the text graphs are judged with its label embeddings")
+        variants = [v for v in variants if str(v) in only | added]
     seq_lens = sorted({v.seq_len for v in variants if v.component is Component.TEXT})
     t0 = time.time()
     items = suite_items(model, seq_lens, suite_limit) if items is None else items
@@ -290,8 +318,14 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
                         lab: row for lab, row in zip(all_labels, got) if len(tok(lab)["input_ids"]) <= LABEL_TOKENS
                     }
             else:
+                lv = labels_variant(v)
+                unjudged = {}
+                if manifest.find(lv) is None:
+                    res.judged.append(f"tflite_labels path not run: the folder has no {lv}")
+                elif v.precision not in label_embeds:
+                    unjudged["tflite_labels"] = f"{lv} failed, so the app path could not run"
                 validate_text(model, res, path, graph, cases, thresholds, label_embeds.get(v.precision),
-                              num_threads, judge_entities)
+                              num_threads, judge_entities, unjudged)
         results.append(res)
         log(f"{'PASS' if res.passed else 'FAIL'} {v} ({res.stage.value}) in {time.time() - t:.1f} s"
             + "".join(f"\n    - {f}" for f in res.failures))

@@ -4,18 +4,35 @@ from __future__ import annotations
 
 import json
 import platform
+import shlex
 from dataclasses import asdict
 from pathlib import Path
 
 from common.files import atomic_write_bytes
-from validate.harness import Result
+from common.manifest import Manifest
+from common.variants import Component, Variant
+from validate.harness import Result, labels_variant
 from validate.suite import SUITE_VERSION
 
 SCHEMA_VERSION = 1
 
 
-def build(results: list[Result], meta: dict, *, model: str, artifacts: Path, manifest: dict, thresholds,
-          judge_entities: bool, reproduce: str, tools: dict) -> dict:
+def reproduce_command(run_args: list[str], variant: Variant, manifest: Manifest, report_dir: Path) -> str:
+    """The command that re-runs one failing row as the original run judged it.
+
+    `run_args` is the original command with every option that shapes the verdict (thresholds, threads, suite
+    limit, random weights), without --only and --report. A text row also runs the labels encoder of its
+    precision (the app path). The report goes to its own folder beside the full one, which it must not
+    overwrite.
+    """
+    only = [str(variant)]
+    if variant.component is Component.TEXT and manifest.find(labels_variant(variant)) is not None:
+        only.append(str(labels_variant(variant)))
+    return shlex.join([*run_args, "--report", str(Path(report_dir) / "reproduce" / str(variant)), "--only", *only])
+
+
+def build(results: list[Result], meta: dict, *, model: str, artifacts: Path, manifest: Manifest, thresholds,
+          judge_entities: bool, run_args: list[str], report_dir: Path, tools: dict) -> dict:
     rows = []
     for r in results:
         tol = r.variant.precision.tolerance
@@ -24,7 +41,7 @@ def build(results: list[Result], meta: dict, *, model: str, artifacts: Path, man
             "seq_len": r.variant.seq_len, "file": r.file, "bytes": r.bytes, "status": r.stage.value,
             "passed": r.passed, "failures": r.failures, "judged": r.judged, "tolerance": asdict(tol),
             "stats": r.stats, "timing_ms": r.timing_ms,
-            "reproduce": None if r.passed else f"{reproduce} --only {r.variant}",
+            "reproduce": None if r.passed else reproduce_command(run_args, r.variant, manifest, report_dir),
         })
     return {
         "schema_version": SCHEMA_VERSION,
@@ -48,7 +65,7 @@ def _fmt(x, spec=".2e"):
 def render_markdown(report: dict) -> str:
     th = [str(t) for t in report["thresholds"]]
     out = [
-        f"# Validation report",
+        "# Validation report",
         "",
         f"Model `{report['model']}`, artifacts `{report['artifacts']}`, suite {report['suite_version']} "
         f"({report['meta']['suite_cases']} inputs"
@@ -57,8 +74,8 @@ def render_markdown(report: dict) -> str:
         f"{report['summary']['passed']} passed, {report['summary']['failed']} failed.",
         "",
         "Text graphs: diffs over valid spans against upstream span logits (gliner's own forward), fed upstream label "
-        "embeddings (isolates the text graph); entity F1 and the second flip column use the labels-encoder "
-        ".tflite of the same precision (what an app does).",
+        "embeddings (isolates the text graph); flips and entity F1 are given for that path and, after the slash, "
+        "for the labels-encoder .tflite of the same precision (what an app does).",
         "",
         "| artifact | MB | status | inputs | max abs diff | mean abs diff | rel. error | NaN/Inf | "
         + " | ".join(f"flips @{t}" for t in th) + " | " + " | ".join(f"entity F1 @{t}" for t in th)
@@ -82,13 +99,17 @@ def render_markdown(report: dict) -> str:
         flips = [
             f"{u.get('flips', {}).get(t, '–')} / {a.get('flips', {}).get(t, '–')} of {u.get('decision_points', 0)}" for t in th
         ]
-        f1 = [_fmt(a.get("entities", {}).get(t, {}).get("f1"), ".4f") for t in th]
+        f1 = [
+            f"{_fmt(u.get('entities', {}).get(t, {}).get('f1'), '.4f')} / {_fmt(a.get('entities', {}).get(t, {}).get('f1'), '.4f')}"
+            for t in th
+        ]
         out.append(
             f"| {r['file']} | {r['bytes'] / 1e6:.1f} | {mark} | {u.get('items', 0)} | {_fmt(u.get('max_abs_diff'))} | "
             f"{_fmt(u.get('mean_abs_diff'))} | {_fmt(u.get('relative_error'))} | {u.get('nonfinite', '–')} | "
             + " | ".join(flips) + " | " + " | ".join(f1) + f" | {ms} |"
         )
-    out += ["", "Flips are `upstream-label-embeddings / tflite-label-embeddings of decision points`.", ""]
+    out += ["", "Flips are `upstream-label-embeddings / tflite-label-embeddings of decision points`; entity F1 "
+            "`upstream-label-embeddings / tflite-label-embeddings`.", ""]
     failing = [r for r in report["results"] if not r["passed"]]
     if failing:
         out += ["## Failures", ""]

@@ -18,8 +18,10 @@ Public API
 ``CATEGORIES``          -- the text categories of the bundled suite.
 ``SuiteItem``           -- frozen dataclass (id, category, origin, text, labels).
 ``load_suite(path=None)``  -- read + validate a suite file (bundled by default).
+``fill_text(count_tokens, limit, sentences=FILL_SENTENCES)``
+                        -- one text filling a token budget (benchmarks, tests).
 ``fill_texts(count_tokens, seq_len, fractions=(0.5, 0.95), seed=0)``
-                        -- texts filling ~50% / ~95% of a token budget.
+                        -- suite items filling ~50% / ~95% of a token budget.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "FILL_SENTENCES",
     "SuiteItem",
     "load_suite",
+    "fill_text",
     "fill_texts",
 ]
 
@@ -244,6 +247,23 @@ def _fill_one(
                 if len(parts) >= max_parts:
                     break
     return " ".join(parts)
+
+
+def fill_text(
+    count_tokens: Callable[[str], int],
+    limit: float,
+    sentences: Sequence[str] = FILL_SENTENCES,
+) -> str:
+    """One text of at most ``limit`` tokens: ``sentences`` appended greedily, in order
+    and cycling, each one skipped that would exceed the budget.
+
+    What benchmarks and tests fill a graph's bucket with (``count_tokens`` is the
+    model's token count of a text). Raises ``ValueError`` when no sentence fits.
+    """
+    text = _fill_one(count_tokens, limit, sentences)
+    if not text:
+        raise ValueError(f"no fill sentence fits in {limit:g} tokens")
+    return text
 
 
 def fill_texts(

@@ -1,0 +1,71 @@
+"""What the benchmarks feed: labels, eval-suite prose, and the graphs' inputs built from upstream's tokenization."""
+
+from __future__ import annotations
+
+from upstream import adapter
+from validate.suite import CORE_LABELS, DEFAULT_SUITE_PATH, fill_text, load_suite
+
+# Realistic entity types, the first --num-labels of which are used everywhere (graphs pad to 25).
+LABEL_POOL = CORE_LABELS + (
+    "government agency",
+    "job title",
+    "city",
+    "country",
+    "company",
+    "law",
+    "drug",
+    "vehicle",
+    "email",
+    "url",
+    "phone number",
+    "programming language",
+    "chemical compound",
+    "court case",
+    "stock ticker",
+    "nationality",
+    "gene",
+)
+
+
+def suite_texts() -> list[str]:
+    """The bundled eval suite's texts, whitespace collapsed: realistic prose with entities, ~11k words."""
+    return [t for t in (" ".join(item.text.split()) for item in load_suite(DEFAULT_SUITE_PATH)) if t]
+
+
+def first_words(splitter, text: str, n: int) -> str:
+    """The prefix of `text` holding its first n words (cycling the text if it has fewer)."""
+    while True:
+        spans = list(splitter(text))
+        if len(spans) >= n:
+            return text[: spans[n - 1][2]]
+        text = text + " " + text
+
+
+def bucket_text(model, seq_len: int, fraction: float) -> str:
+    """Eval-suite texts appended while upstream counts at most fraction * seq_len tokens (specials included)."""
+    return fill_text(lambda t: adapter.count_text_tokens(model, t), fraction * seq_len, suite_texts())
+
+
+def upstream_labels_inputs(model, labels: list[str]) -> dict:
+    """The labels graph's [25, 32] ids and mask, tokenized by the upstream labels tokenizer."""
+    from common.inputs import build_labels_inputs
+
+    tok = adapter.labels_tokenizer(model)
+    return build_labels_inputs([tok(label)["input_ids"] for label in labels], tok("")["input_ids"])
+
+
+def upstream_text_inputs(model, text: str, seq_len: int, embeds, pad_token_id: int):
+    """The text graph's six arrays for `text` at S = seq_len (upstream words and tokens, no truncation)."""
+    from common.inputs import build_text_inputs
+
+    words = adapter.split_words(model, text)
+    enc = adapter.text_tokenizer(model)(words, is_split_into_words=True, truncation=False)
+    return build_text_inputs(
+        list(enc["input_ids"]),
+        list(enc.word_ids()),
+        len(words),
+        seq_len,
+        adapter.config(model).max_width,
+        embeds,
+        pad_token_id=pad_token_id,
+    )
