@@ -138,6 +138,13 @@ class Variant:
         """The graph's signature name inside a bundle: what it computes, without the precision."""
         return "labels_encoder" if self.component is Component.LABELS else f"text_encoder_seq{self.seq_len}"
 
+    def id_in(self, layout: "Layout") -> str:
+        """The graph's report row and --only name: the seed stem for a seed file, `<bundle>/<signature>` in a
+        bundle (e.g. gliner_bi_int8/text_encoder_seq256)."""
+        if layout is Layout.FILES:
+            return self.stem
+        return f"{bundle_file_name(self.precision).removesuffix('.tflite')}/{self.signature}"
+
     def file_in(self, layout: "Layout") -> str:
         return bundle_file_name(self.precision) if layout is Layout.BUNDLE else self.file_name
 

@@ -117,7 +117,8 @@ def test_convert_starts_afresh_on_an_old_schema_folder(tiny_trained_dir, tmp_pat
     from convert.__main__ import main
 
     folder = _schema1_folder(tiny_trained_dir, tmp_path / "old")
-    code = main(["--model", str(tiny_trained_dir), "--out", str(folder), "--components", "labels", "--precisions", "fp32"])
+    code = main(["--model", str(tiny_trained_dir), "--out", str(folder), "--components", "labels", "--precisions", "fp32",
+                 "--layout", "files"])
     out = capsys.readouterr().out
     assert code == 0
     assert "note: ignoring the existing manifest" in out and "manifest schema 1" in out, out

@@ -256,7 +256,8 @@ def test_refuses_when_disk_is_short(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--seq-lens", "300"], "unknown seq_len 300"),
+    (["--seq-lens", "300"], "seq_len 300 is not a bucket: use a multiple of 64"),
+    (["--seq-lens", "16384"], "seq_len 16384 is not a bucket: use a multiple of 64 from 64 to 8192"),
     (["--precisions", "int4"], "unknown precision 'int4'"),
 ])
 def test_cli_refuses_unknown_variants(tmp_path, capsys, args, message):

@@ -25,7 +25,8 @@ from tests.cli import ROOT, cli_env
 from tests.conftest import CORE_LABELS, TINY_TRAINED
 
 CONVERT = [sys.executable, "-u", "-m", "convert", "--model", str(TINY_TRAINED), "--seq-lens", "256"]
-FP32_INT8 = ("--precisions", "fp32", "int8")
+FP32_INT8 = ("--precisions", "fp32", "int8", "--layout", "files")
+BUNDLES = ("--precisions", "fp32", "int8", "--layout", "bundle")
 VARIANTS = {"labels_encoder_fp32", "labels_encoder_int8", "text_encoder_seq256_fp32", "text_encoder_seq256_int8"}
 TEXTS = [
     "Maria Garcia joined Acme Corp in Paris on May 3, 2021.",
@@ -189,6 +190,20 @@ def test_convert_resumes_after_sigkill_anywhere(tmp_path, tiny_trained_artifacts
         assert_same_entities(out, tiny_trained_artifacts, precision)
 
 
+def test_bundle_convert_resumes_after_sigkill(tmp_path, tiny_trained_artifacts):
+    """The bundle layout: killed while its fp32 bundle is exported, then while the int8 bundle is quantized."""
+    out = tmp_path / "out"
+    logs: list[Path] = []
+    kill_at(out, logs, new_temp("gliner_bi_fp32.tflite"), args=BUNDLES)
+    kill_at(out, logs, new_temp("gliner_bi_int8.tflite"), args=BUNDLES)
+    assert set(mf.read(out).artifacts) == {"gliner_bi_fp32"}
+    logs.append(tmp_path / "final.log")
+    run_convert(out, logs[-1], args=BUNDLES)
+    assert_final_state(out, {"gliner_bi_fp32", "gliner_bi_int8"})
+    for precision in ("fp32", "int8"):
+        assert_same_entities(out, tiny_trained_artifacts, precision)
+
+
 def assert_final_state(out: Path, stems: set[str]) -> None:
     """Every listed file and side file is the one the manifest names, and no temporary is left anywhere."""
     man = mf.read(out)
@@ -214,7 +229,7 @@ def assert_same_entities(folder: Path, clean: Path, precision: str) -> None:
 def test_convert_resumes_after_sigkill_in_the_fp32_scratch_and_a_forced_rerun(tmp_path, tiny_trained_artifacts):
     out = tmp_path / "out"
     logs: list[Path] = []
-    int8 = ("--precisions", "int8")
+    int8 = ("--precisions", "int8", "--layout", "files")
     # int8 alone: the fp32 graph it is quantized from goes to a scratch folder, never listed.
     temps = kill_at(out, logs, in_scratch("labels_encoder_fp32.tflite"), args=int8)
     assert any(n.startswith(".fp32-scratch.") for n in temps), temps

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import shlex
 from pathlib import Path
 
 from common import manifest as mf
-from common.variants import Component, Precision, Variant
+from common.variants import Component, Layout, Precision, Variant
 from validate.report import render_markdown, reproduce_command
 
 REPRODUCE = ("python -m validate --model m --artifacts a --thresholds 0.3 --threads 1 --report a/report/reproduce/"
@@ -69,7 +71,7 @@ def _manifest(*variants: Variant) -> mf.Manifest:
     arts = {}
     for v in variants:
         g = mf.Graph(v, "serving_default", (mf.TensorSpec("x", (1,), "int32"),), (mf.TensorSpec("y", (1,), "float32"),), 32)
-        arts[v.stem] = mf.ArtifactFile(v.file_name, "0" * 64, 1, v.precision, (g,), key="k")
+        arts[v.stem] = mf.ArtifactFile(v.file_name, "0" * 64, 1, v.precision, Layout.FILES, (g,), key="k")
     cfg = mf.ModelConfig(12, 25, 32, 600, "whitespace", "markerV0", "first", 32, 0)
     return mf.Manifest(source={"weights_sha256": "0" * 64}, config=cfg, files={}, tools={}, platform={}, artifacts=arts)
 
@@ -87,3 +89,14 @@ def test_reproduce_command_carries_the_run_and_the_labels_encoder():
     # A labels row reproduces alone.
     assert shlex.split(reproduce_command(run, labels, _manifest(labels, text), Path("r")))[-2:] == [
         "--only", "labels_encoder_int8"]
+
+
+def test_reproduce_command_names_a_bundle_row_by_its_signature():
+    text = Variant(Component.TEXT, Precision.INT8, 256)
+    labels = Variant(Component.LABELS, Precision.INT8)
+    man = _manifest(labels, text)
+    for a in list(man.artifacts.values()):
+        man.artifacts[a.file] = dataclasses.replace(a, layout=Layout.BUNDLE)
+    cmd = shlex.split(reproduce_command(["python", "-m", "validate"], text, man, Path("r"), Layout.BUNDLE))
+    assert cmd == ["python", "-m", "validate", "--report", "r/reproduce/gliner_bi_int8/text_encoder_seq256", "--only",
+                   "gliner_bi_int8/text_encoder_seq256", "gliner_bi_int8/labels_encoder"]

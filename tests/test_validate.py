@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from common import manifest as mf
+from common.variants import Variant
 from common.tflite import sha256_file
 from tests.cli import run_cli
 from tests.conftest import convert_into, load_gliner
@@ -41,9 +42,13 @@ def test_report_schema_and_rendering(gate_report, tiny_trained_artifacts):
     assert report["schema_version"] == 1 and report["suite_version"] == "v1"
     assert report["thresholds"] == [0.3, 0.5]
     assert {"tools", "machine", "python"} <= set(report["environment"])
-    listed = {str(v) for v in mf.read(tiny_trained_artifacts).variants()}
-    assert {r["variant"] for r in report["results"]} == listed
+    man = mf.read(tiny_trained_artifacts)
+    listed = {g.variant.id_in(a.layout) for a, g in man.graphs()}  # every graph of both layouts: one row each
+    assert {r["variant"] for r in report["results"]} == listed and len(report["results"]) == len(listed)
     for r in report["results"]:
+        if r["layout"] == "bundle":
+            seed_file = Variant.from_stem(f"{r['variant'].split('/')[1]}_{r['precision']}").file_name
+            assert f"bit-identical to {seed_file}" in r["judged"], r["judged"]
         assert r["status"] == "within tolerance" and r["reproduce"] is None
         if r["component"] == "text":
             for path in ("upstream_labels", "tflite_labels"):
@@ -81,7 +86,7 @@ def _broken_artifacts(tiny_trained_dir, tmp_path, mutate):
 def _run(tiny_trained_dir, folder):
     model = load_gliner(str(tiny_trained_dir))
     results, _ = harness.run(model, mf.read(folder), folder, log=lambda *a: None, items=_small_items(model))
-    return {str(r.variant): r for r in results}
+    return {r.row: r for r in results}
 
 
 def test_perturbed_weight_is_reported_failing(tiny_trained_dir, tmp_path):
@@ -159,13 +164,15 @@ def test_untrained_int8_text_graph_fails_alone_and_as_reproduced(tiny_dir, tiny_
                                                                  tmp_path):
     """An int8 text graph carrying an untrained model's weights (same shapes), validated alone, fails on entity
     F1; the reproduce command it prints, run as printed, fails the same way."""
-    from common.variants import Variant
+    from common.variants import Layout
+    from convert.plan import plan_files
     from convert.run import Options, convert_all
     from upstream.source import resolve
 
     untrained = tmp_path / "untrained"
     v = Variant.from_stem(INT8_TEXT)
-    convert_all(load_gliner(str(tiny_dir)), resolve(str(tiny_dir), offline=True), [v], untrained, Options(log=lambda *a: None))
+    convert_all(load_gliner(str(tiny_dir)), resolve(str(tiny_dir), offline=True), plan_files([v], Layout.FILES),
+                untrained, Options(log=lambda *a: None))
     folder = _folder_with(tiny_trained_artifacts, tmp_path / "swapped", INT8_TEXT, untrained / v.file_name)
 
     report_dir = tmp_path / "report"
@@ -204,7 +211,7 @@ def test_entity_f1_on_no_reference_entity_is_not_judged_and_fails(tiny_trained_d
     model = load_gliner(str(tiny_trained_dir))
     results, _ = harness.run(model, mf.read(tiny_trained_artifacts), tiny_trained_artifacts, only={INT8_TEXT},
                              log=lambda *a: None, items=_no_entity_items())
-    res = {str(r.variant): r for r in results}
+    res = {r.row: r for r in results}
     assert set(res) == {INT8_TEXT, "labels_encoder_int8"}
     text = res[INT8_TEXT]
     assert text.stats["upstream_labels"]["items"] == 2
@@ -227,7 +234,7 @@ def test_app_path_not_run_is_not_judged_and_fails(tiny_trained_dir, tiny_trained
     model = load_gliner(str(tiny_trained_dir))
     results, _ = harness.run(model, mf.read(folder), folder, only={INT8_TEXT}, log=lambda *a: None,
                              items=_small_items(model))
-    res = {str(r.variant): r for r in results}
+    res = {r.row: r for r in results}
     assert not res["labels_encoder_int8"].passed
     text = res[INT8_TEXT]
     assert "[tflite_labels] not judged: labels_encoder_int8 failed, so the app path could not run" in text.failures

@@ -13,7 +13,7 @@ import numpy as np
 from common.inputs import build_labels_inputs
 from common.manifest import ArtifactFile, Graph, Manifest
 from common.tflite import sha256_file
-from common.variants import LABEL_TOKENS, MAX_LABELS, Component, Precision, Variant
+from common.variants import LABEL_TOKENS, MAX_LABELS, Component, Layout, Precision, Variant
 from runtime.decoding import decode_spans
 from upstream import adapter
 from validate.reference import Reference, candidate_inputs, upstream_label_embeds, upstream_reference, valid_span_mask
@@ -36,6 +36,7 @@ class Stage(Enum):
 @dataclass
 class Result:
     variant: Variant
+    layout: Layout
     file: str
     bytes: int
     stage: Stage = Stage.LISTED
@@ -48,6 +49,11 @@ class Result:
     def passed(self) -> bool:
         return self.stage is Stage.WITHIN_TOLERANCE and not self.failures
 
+    @property
+    def row(self) -> str:
+        """The report row and --only name (Variant.id_in)."""
+        return self.variant.id_in(self.layout)
+
 
 @dataclass
 class Case:
@@ -58,13 +64,18 @@ class Case:
 
 
 class Interp:
-    """One LiteRT interpreter with its single signature runner."""
+    """One signature of a .tflite file, timed; a file's interpreter is shared by its signatures."""
 
-    def __init__(self, path: Path, num_threads: int | None):
+    _open: dict[tuple[str, int | None], object] = {}
+
+    def __init__(self, path: Path, num_threads: int | None, signature: str | None = None):
         from ai_edge_litert.interpreter import Interpreter
 
-        self.interp = Interpreter(model_path=str(path), num_threads=num_threads)
-        self.runner = self.interp.get_signature_runner()
+        key = (str(path), num_threads)
+        if key not in Interp._open:
+            Interp._open.clear()  # one file open at a time: a bundle's signatures are validated together
+            Interp._open[key] = Interpreter(model_path=str(path), num_threads=num_threads)
+        self.runner = Interp._open[key].get_signature_runner(signature)
         self.times: list[float] = []
 
     def __call__(self, **arrays) -> np.ndarray:
@@ -182,7 +193,7 @@ def _judge_text(res: Result, path_stats: dict, judge_entities: bool, unjudged: d
                           else "entity F1 reported, not judged (--random-weights)")
 
 
-def validate_labels(model, res: Result, path: Path, labels: list[str], num_threads) -> np.ndarray | None:
+def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[str], num_threads) -> np.ndarray | None:
     """Returns the .tflite label embeddings (label order) for the text graphs' path (a)."""
     tok = adapter.labels_tokenizer(model)
     ref = upstream_label_embeds(model, labels).numpy()
@@ -190,7 +201,7 @@ def validate_labels(model, res: Result, path: Path, labels: list[str], num_threa
     # Upstream encodes a label of any length; the [25, 32] graph cuts it, so those are reported apart.
     truncated = np.array([len(e) > LABEL_TOKENS for e in encs])
     try:
-        interp = Interp(path, num_threads)
+        interp = Interp(path, num_threads, graph.signature)
     except Exception as e:  # noqa: BLE001 - any loader failure is this artifact's failure
         res.failures.append(f"LiteRT could not load it: {e}")
         return None
@@ -229,7 +240,7 @@ def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case
     v = res.variant
     k = adapter.config(model).max_width
     try:
-        interp = Interp(path, num_threads)
+        interp = Interp(path, num_threads, graph.signature)
     except Exception as e:  # noqa: BLE001
         res.failures.append(f"LiteRT could not load it: {e}")
         return
@@ -277,6 +288,33 @@ def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case
         res.stage = Stage.WITHIN_TOLERANCE
 
 
+def same_as_seed_file(res: Result, folder: Path, bundle_graph: Graph, file_art: ArtifactFile, file_graph: Graph,
+                      bundle_path: Path, model, cases: list[Case], num_threads) -> None:
+    """A bundle signature must equal the seed-named file of the same graph bit for bit on the same inputs."""
+    other = folder / file_art.file
+    if sha256_file(other) != file_art.sha256:
+        res.failures.append(f"cannot compare with {file_art.file}: its sha256 does not match manifest.json")
+        return
+    v = res.variant
+    if v.component is Component.LABELS:
+        tok = adapter.labels_tokenizer(model)
+        labels = list(dict.fromkeys(lab for c in cases for lab in c.item.labels))[:MAX_LABELS] or ["person"]
+        feeds = build_labels_inputs([tok(lab)["input_ids"] for lab in labels], tok("")["input_ids"])
+    else:
+        fit = [c for c in cases if c.num_tokens <= min(v.seq_len, file_graph.max_valid_tokens)
+               and c.ref.num_words <= v.seq_len]
+        if not fit:
+            res.failures.append("no suite input fits this bucket, so it was not compared with its seed file")
+            return
+        feeds = candidate_inputs(fit[-1].ref, v.seq_len, adapter.config(model).max_width).arrays
+    got = Interp(bundle_path, num_threads, bundle_graph.signature)(**feeds)
+    want = Interp(other, num_threads, file_graph.signature)(**feeds)
+    res.judged.append(f"bit-identical to {file_art.file}")
+    if got.shape != want.shape or not np.array_equal(got, want):
+        diff = float(np.abs(got - want).max()) if got.shape == want.shape else float("nan")
+        res.failures.append(f"differs from {file_art.file} (max abs diff {diff:.3g}); both come from one fp32 graph")
+
+
 def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: set[str] | None = None,
         num_threads: int | None = 2, judge_entities: bool = True, log=print,
         items: list[SuiteItem] | None = None, suite_limit: int | None = None) -> tuple[list[Result], dict]:
@@ -284,18 +322,23 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
 
     `items` replaces the bundled suite (tests use a small subset to keep their teeth cheap).
     """
-    variants = manifest.variants()
+    # Every graph of every file: a bundle's first (labels before text), then the seed-named files.
+    targets = sorted(((a.layout, g.variant) for a, g in manifest.graphs()),
+                     key=lambda lv: (list(Layout).index(lv[0]), lv[1].sort_key))
     if only:
-        unknown = only - {str(v) for v in variants}
+        ids = {v.id_in(lay) for lay, v in targets}
+        unknown = only - ids
         if unknown:
-            raise ValueError(f"--only names artifacts not in the manifest: {', '.join(sorted(unknown))}")
+            raise ValueError(f"--only names graphs not in the manifest: {', '.join(sorted(unknown))} (choose from "
+                             f"{', '.join(sorted(ids))})")
         # A text graph is judged with the labels encoder of its precision too (what an app runs): a run of the
         # text graph alone must not pass where the full run fails.
-        added = {str(labels_variant(v)) for v in variants if str(v) in only and v.component is Component.TEXT}
-        added = (added & {str(v) for v in variants}) - only
+        added = {labels_variant(v).id_in(lay) for lay, v in targets if v.id_in(lay) in only and v.component is Component.TEXT}
+        added = (added & ids) - only
         if added:
             log(f"also validating {', '.join(sorted(added))}: the text graphs are judged with its label embeddings")
-        variants = [v for v in variants if str(v) in only | added]
+        targets = [(lay, v) for lay, v in targets if v.id_in(lay) in only | added]
+    variants = [v for _, v in targets]
     seq_lens = sorted({v.seq_len for v in variants if v.component is Component.TEXT})
     t0 = time.time()
     items = suite_items(model, seq_lens, suite_limit) if items is None else items
@@ -303,31 +346,43 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
     log(f"reference: {len(cases)} suite inputs through upstream in {time.time() - t0:.1f} s ({len(skipped)} empty skipped)")
     all_labels = list(dict.fromkeys(lab for c in cases for lab in c.item.labels))
     results: list[Result] = []
-    label_embeds: dict[Precision, dict] = {}
-    for v in variants:
-        art, graph = manifest.find(v)
-        res = Result(v, art.file, art.bytes)
+    label_embeds: dict[tuple[Precision, Layout], dict] = {}
+    checked: dict[str, Path | None] = {}  # file -> path once its sha256 matched (a bundle is hashed once)
+    for layout, v in targets:
+        art, graph = manifest.find(v, layout)
+        res = Result(v, layout, art.file, art.bytes)
         t = time.time()
-        path = _check_file(res, folder, art)
+        if art.file not in checked:
+            checked[art.file] = _check_file(res, folder, art)
+        elif checked[art.file] is None:
+            _check_file(res, folder, art)
+        else:
+            res.stage = Stage.SHA_MATCHED
+        path = checked[art.file]
         if path is not None:
             if v.component is Component.LABELS:
-                got = validate_labels(model, res, path, all_labels, num_threads)
+                got = validate_labels(model, res, path, graph, all_labels, num_threads)
                 if got is not None:
                     tok = adapter.labels_tokenizer(model)
-                    label_embeds[v.precision] = {
+                    label_embeds[v.precision, layout] = {
                         lab: row for lab, row in zip(all_labels, got) if len(tok(lab)["input_ids"]) <= LABEL_TOKENS
                     }
             else:
                 lv = labels_variant(v)
                 unjudged = {}
-                if manifest.find(lv) is None:
-                    res.judged.append(f"tflite_labels path not run: the folder has no {lv}")
-                elif v.precision not in label_embeds:
-                    unjudged["tflite_labels"] = f"{lv} failed, so the app path could not run"
-                validate_text(model, res, path, graph, cases, thresholds, label_embeds.get(v.precision),
+                if manifest.find(lv, layout) is None:
+                    res.judged.append(f"tflite_labels path not run: the folder has no {lv.id_in(layout)}")
+                elif (v.precision, layout) not in label_embeds:
+                    unjudged["tflite_labels"] = f"{lv.id_in(layout)} failed, so the app path could not run"
+                validate_text(model, res, path, graph, cases, thresholds, label_embeds.get((v.precision, layout)),
                               num_threads, judge_entities, unjudged)
+            seed = manifest.find(v, Layout.FILES)
+            if layout is Layout.BUNDLE and seed is not None and res.stage is not Stage.LISTED:
+                same_as_seed_file(res, folder, graph, *seed, path, model, cases, num_threads)
+                if res.failures and res.stage is Stage.WITHIN_TOLERANCE:
+                    res.stage = Stage.SHAPES_MATCHED
         results.append(res)
-        log(f"{'PASS' if res.passed else 'FAIL'} {v} ({res.stage.value}) in {time.time() - t:.1f} s"
+        log(f"{'PASS' if res.passed else 'FAIL'} {res.row} ({res.stage.value}) in {time.time() - t:.1f} s"
             + "".join(f"\n    - {f}" for f in res.failures))
     meta = {"suite_items": len(items), "suite_limit": suite_limit, "suite_cases": len(cases),
             "suite_skipped_empty": skipped, "labels_validated": len(all_labels)}

@@ -10,14 +10,15 @@ from pathlib import Path
 
 from common.files import atomic_write_bytes
 from common.manifest import Manifest
-from common.variants import Component, Variant
+from common.variants import Component, Layout, Variant
 from validate.harness import Result, labels_variant
 from validate.suite import SUITE_VERSION
 
 SCHEMA_VERSION = 1
 
 
-def reproduce_command(run_args: list[str], variant: Variant, manifest: Manifest, report_dir: Path) -> str:
+def reproduce_command(run_args: list[str], variant: Variant, manifest: Manifest, report_dir: Path,
+                      layout: Layout = Layout.FILES) -> str:
     """The command that re-runs one failing row as the original run judged it.
 
     `run_args` is the original command with every option that shapes the verdict (thresholds, threads, suite
@@ -25,10 +26,11 @@ def reproduce_command(run_args: list[str], variant: Variant, manifest: Manifest,
     precision (the app path). The report goes to its own folder beside the full one, which it must not
     overwrite.
     """
-    only = [str(variant)]
-    if variant.component is Component.TEXT and manifest.find(labels_variant(variant)) is not None:
-        only.append(str(labels_variant(variant)))
-    return shlex.join([*run_args, "--report", str(Path(report_dir) / "reproduce" / str(variant)), "--only", *only])
+    row = variant.id_in(layout)
+    only = [row]
+    if variant.component is Component.TEXT and manifest.find(labels_variant(variant), layout) is not None:
+        only.append(labels_variant(variant).id_in(layout))
+    return shlex.join([*run_args, "--report", str(Path(report_dir) / "reproduce" / row), "--only", *only])
 
 
 def build(results: list[Result], meta: dict, *, model: str, artifacts: Path, manifest: Manifest, thresholds,
@@ -37,11 +39,12 @@ def build(results: list[Result], meta: dict, *, model: str, artifacts: Path, man
     for r in results:
         tol = r.variant.precision.tolerance
         rows.append({
-            "variant": str(r.variant), "component": r.variant.component.value, "precision": r.variant.precision.suffix,
+            "variant": r.row, "layout": r.layout.value, "component": r.variant.component.value,
+            "precision": r.variant.precision.suffix,
             "seq_len": r.variant.seq_len, "file": r.file, "bytes": r.bytes, "status": r.stage.value,
             "passed": r.passed, "failures": r.failures, "judged": r.judged, "tolerance": asdict(tol),
             "stats": r.stats, "timing_ms": r.timing_ms,
-            "reproduce": None if r.passed else reproduce_command(run_args, r.variant, manifest, report_dir),
+            "reproduce": None if r.passed else reproduce_command(run_args, r.variant, manifest, report_dir, r.layout),
         })
     return {
         "schema_version": SCHEMA_VERSION,
