@@ -49,6 +49,15 @@ def _io(specs) -> dict[str, tuple[list[int], str]]:
     return {t.name: (list(t.shape), t.dtype) for t in specs}
 
 
+def _differences(got: dict, want: dict, says: str = "the contract says") -> list[str]:
+    """'name: shape dtype (<says> shape dtype)' for each tensor that differs or is on one side only."""
+    def show(x):
+        return "absent" if x is None else f"{x[0]} {x[1]}"
+
+    return [f"{n}: {show(got.get(n))} ({says} {show(want.get(n))})"
+            for n in list(want) + [n for n in got if n not in want] if got.get(n) != want.get(n)]
+
+
 class Artifacts:
     """manifest.json plus lazily created LiteRT signature runners, one per file, verified on first load."""
 
@@ -188,14 +197,13 @@ class Artifacts:
         want_in = {n: (list(shapes[n]), "float32" if n in _FLOAT_TENSORS else "int32") for n in names}
         want_out = {out_name: (list(output_shape(variant.component, variant.seq_len, c.max_width, c.hidden_size)),
                            "float32")}
-        for kind, want, got in (("inputs", want_in, _io(graph.inputs)), ("outputs", want_out, _io(graph.outputs))):
-            if want != got:
-                raise ArtifactError(
-                    f"{self.folder / mf.MANIFEST}: {where}.{kind} {got} is not the {variant} contract {want} that "
-                    f"config.max_width {c.max_width} and config.hidden_size {c.hidden_size} imply (seq_len "
-                    f"{variant.seq_len}); the config and the graph records disagree: one was edited. Reconvert the "
-                    f"folder with `python -m convert ... --force`"
-                )
+        differ = _differences(_io(graph.inputs), want_in) + _differences(_io(graph.outputs), want_out)
+        if differ:
+            raise ArtifactError(
+                f"{self.folder / mf.MANIFEST}: {where} does not fit config.max_width {c.max_width} and "
+                f"config.hidden_size {c.hidden_size}: {'; '.join(differ)}. The config and the graph records disagree "
+                f"(one was edited); reconvert the folder with `python -m convert ... --force`"
+            )
 
     def run(self, variant: Variant, arrays: dict) -> dict:
         """One call of a graph. An interpreter holds its inputs and outputs between set and get, so calls of
@@ -237,12 +245,14 @@ class Artifacts:
             )
         runner = interp.get_signature_runner(graph.signature)
         for kind, details, recorded in (
-            ("inputs", runner.get_input_details(), graph.inputs), ("outputs", runner.get_output_details(), graph.outputs),
+            ("inputs", runner.get_input_details(), graph.inputs),
+            ("outputs", runner.get_output_details(), graph.outputs),
         ):
             got = {k: ([int(x) for x in d["shape"]], d["dtype"].__name__) for k, d in details.items()}
-            if got != _io(recorded):
+            differ = _differences(got, _io(recorded), "the manifest says")
+            if differ:
                 raise ArtifactError(
-                    f"{path}: the graph's {kind} {got} differ from the manifest's {where}.{kind} {_io(recorded)}: the "
+                    f"{path}: the graph's {kind} differ from the manifest's {where}.{kind} ({'; '.join(differ)}): the "
                     f"file is not the {variant} graph (another bucket's or model's, its sha256 in the manifest updated "
                     f"to match); restore the file or reconvert with `python -m convert ... --force`"
                 )
