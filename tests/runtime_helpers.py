@@ -1,0 +1,84 @@
+"""Helpers shared by the runtime test files: texts, label sets, entity comparison, damaged folder copies."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from tests.conftest import CORE_LABELS, LABELS_25, ROOT
+from validate.suite import FILL_SENTENCES
+
+SCORE_TOL = 1e-4  # fp32 graphs vs PyTorch: float32 rounding only (measured max ~6e-6)
+# 30 labels: the 8 the model knows sit at positions 22..29, across the 25-label group boundary.
+LABELS_30 = LABELS_25[8:] + ["animal", "sport", "language", "religion", "weapon"] + CORE_LABELS
+EXTRA_TEXTS = [
+    "Paris",
+    "北京大学的王小明在东京参加了会议。 Tokyo 東京 서울",
+    "Launch day 🚀🎉 for the Pixel 8 in New York 😀 👍🏽 with Maria Garcia of Acme Corp.",
+    "Zoë Ångström visited Kraków, São Paulo and Montréal with François Müller on 3 May 2021.",
+    "  leading and trailing spaces,\ttabs\nand newlines around Helios Pharma  ",
+    "state-of-the-art Jean-Pierre co-founded Rolls-Royce in mid-2020 for $1,234.56",
+]
+
+
+def long_text() -> str:
+    """~1370 words, ~3000 tokens: 9 windows of tiny-trained's 512 bucket."""
+    return " ".join(FILL_SENTENCES * 2)
+
+
+def keyed(ents) -> dict:
+    return {(e["start"], e["end"], e["label"]): e for e in ents}
+
+
+def diff(want: list[dict], got: list[dict], text: str) -> tuple[list[str], float]:
+    """Problems (spans, labels, texts, order) and the max score difference of matching entities."""
+    w, g = keyed(want), keyed(got)
+    problems = []
+    if set(w) != set(g):
+        problems.append(f"expected only {sorted(set(w) - set(g))}, runtime only {sorted(set(g) - set(w))}")
+    if [e["start"] for e in got] != sorted(e["start"] for e in got):
+        problems.append("runtime entities are not ordered by start")
+    worst = 0.0
+    for k in set(w) & set(g):
+        worst = max(worst, abs(w[k]["score"] - g[k]["score"]))
+        if g[k]["text"] != text[k[0] : k[1]] or g[k]["text"] != w[k]["text"]:
+            problems.append(f"text of {k}: {g[k]['text']!r} vs {w[k]['text']!r}")
+    return problems, worst
+
+
+def f1(want: list[list[dict]], got: list[list[dict]]) -> float:
+    tp = fp = fn = 0
+    for w, g in zip(want, got):
+        ws, gs = set(keyed(w)), set(keyed(g))
+        tp, fp, fn = tp + len(ws & gs), fp + len(gs - ws), fn + len(ws - gs)
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
+
+
+def copy_folder(src: Path, dst: Path, precision: str = "fp32") -> Path:
+    """An artifacts folder holding one precision's graphs (small), for tests that damage it."""
+    def other_graphs(_dir, names):
+        return [n for n in names if n.endswith(".tflite") and not n.endswith(f"_{precision}.tflite")]
+
+    shutil.copytree(src, dst, ignore=other_graphs)
+    return dst
+
+
+def edit_manifest(folder: Path, edit) -> Path:
+    """Rewrite folder/manifest.json through `edit(dict)` (which may return a replacement)."""
+    path = folder / "manifest.json"
+    data = json.loads(path.read_text())
+    new = edit(data)
+    path.write_text(json.dumps(data if new is None else new))
+    return folder
+
+
+def env() -> dict:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+
+
+__all__ = [
+    "CORE_LABELS", "EXTRA_TEXTS", "LABELS_30", "SCORE_TOL", "copy_folder", "diff", "edit_manifest", "env", "f1",
+    "keyed", "long_text",
+]
