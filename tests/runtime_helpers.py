@@ -28,6 +28,26 @@ def long_text() -> str:
     return " ".join(FILL_SENTENCES * 2)
 
 
+def reference_windows(counts: list[int], special: int, max_tokens: int, max_words: int, overlap: int):
+    """The documented window plan, restated here apart from runtime/windows.py: [(start, stop, owned starts)].
+    Greedy from word 0 within both budgets; the next window starts `overlap` words (at most half the window)
+    before the previous one ends; each start word belongs to the window whose seam it is farther from."""
+    bounds, a, n = [], 0, len(counts)
+    while n:
+        b = a
+        while b < n and b - a < max_words and special + sum(counts[a : b + 1]) <= max_tokens:
+            b += 1
+        b = max(b, a + 1)
+        bounds.append((a, b))
+        if b == n:
+            break
+        a = max(b - min(overlap, (b - a) // 2), a + 1)
+    if not bounds:
+        return []
+    cuts = [0] + [(prev_stop + nxt_start) // 2 for (_, prev_stop), (nxt_start, _) in zip(bounds, bounds[1:])] + [n]
+    return [(a, b, range(cuts[i], cuts[i + 1])) for i, (a, b) in enumerate(bounds)]
+
+
 def keyed(ents) -> dict:
     return {(e["start"], e["end"], e["label"]): e for e in ents}
 
@@ -80,5 +100,5 @@ def env() -> dict:
 
 __all__ = [
     "CORE_LABELS", "EXTRA_TEXTS", "LABELS_30", "SCORE_TOL", "copy_folder", "diff", "edit_manifest", "env", "f1",
-    "keyed", "long_text",
+    "keyed", "long_text", "reference_windows",
 ]

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT, load_gliner
-from tests.runtime_helpers import CORE_LABELS, EXTRA_TEXTS, LABELS_30, SCORE_TOL, diff, env, f1, keyed, long_text
+from tests.runtime_helpers import (
+    CORE_LABELS, EXTRA_TEXTS, LABELS_30, SCORE_TOL, diff, env, f1, keyed, long_text, reference_windows,
+)
 from validate.suite import FILL_SENTENCES, load_suite
 
 PER_CATEGORY = 8  # suite texts per category in the parity set: every category, within the time budget
@@ -147,24 +149,6 @@ def test_empty_text_gives_no_entities(rt, text):
 # ---------------------------------------------------------------------------------------------- long texts
 
 
-def _reference_windows(counts: list[int], special: int, max_tokens: int, max_words: int, overlap: int):
-    """The documented window plan, restated here apart from runtime/windows.py: [(start, stop, owned starts)].
-    Greedy from word 0 within both budgets; the next window starts `overlap` words (at most half the window)
-    before the previous one ends; each start word belongs to the window whose seam it is farther from."""
-    bounds, a, n = [], 0, len(counts)
-    while True:
-        b = a
-        while b < n and b - a < max_words and special + sum(counts[a : b + 1]) <= max_tokens:
-            b += 1
-        b = max(b, a + 1)
-        bounds.append((a, b))
-        if b == n:
-            break
-        a = max(b - min(overlap, (b - a) // 2), a + 1)
-    cuts = [0] + [(prev_stop + nxt_start) // 2 for (_, prev_stop), (nxt_start, _) in zip(bounds, bounds[1:])] + [n]
-    return [(a, b, range(cuts[i], cuts[i + 1])) for i, (a, b) in enumerate(bounds)]
-
-
 def _upstream_decode(logits: np.ndarray, labels: list[str]) -> list[tuple[int, int, str, float]]:
     """gliner's SpanDecoder on [num_words, max_width, C] logits (flat, single-label, threshold 0.5)."""
     import torch
@@ -198,7 +182,7 @@ def test_windowed_text_equals_upstream_run_per_window(rt, upstream, tiny_trained
     enc = upstream.data_processor.transformer_tokenizer(words, is_split_into_words=True)
     counts = np.bincount([w for w in enc.word_ids() if w is not None], minlength=len(words)).tolist()
     special = sum(w is None for w in enc.word_ids())
-    windows = _reference_windows(counts, special, max_tokens, max_words, 4 * cfg["max_width"])
+    windows = reference_windows(counts, special, max_tokens, max_words, 4 * cfg["max_width"])
     assert len(windows) > 2
 
     width = cfg["max_width"]
