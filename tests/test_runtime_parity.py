@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import ROOT, load_gliner
 from tests.runtime_helpers import (
-    CORE_LABELS, EXTRA_TEXTS, LABELS_30, SCORE_TOL, diff, env, f1, keyed, long_text, reference_windows,
+    CORE_LABELS, EXTRA_TEXTS, LABELS_30, SCORE_TOL, diff, env, f1, keyed, long_text, noisy_text, reference_windows,
 )
 from validate.suite import FILL_SENTENCES, load_suite
 
@@ -209,26 +209,38 @@ def test_windowed_text_equals_upstream_run_per_window(rt, upstream, tiny_trained
     assert all(x[1] <= y[0] for x, y in zip(bounds, bounds[1:]))  # merged, not concatenated: flat, no duplicates
 
 
-def test_windowed_text_matches_upstream_whole_text(rt, upstream):
-    """Against upstream seeing the whole text in one pass (max_len raised), on this text (FILL_SENTENCES: short
-    clean English sentences): windows see less context, so scores move and entities near the threshold may
-    differ; none scoring >= 0.7 may. Measured figures, and those on noisy multi-script text, in docs/RUNTIME.md."""
-    text = long_text()
+def _whole_text_upstream(upstream, text: str) -> list[dict]:
     old = upstream.config.max_len
-    upstream.config.max_len = 100_000
+    upstream.config.max_len = 100_000  # upstream in one pass (the tiny encoder has 8192 positions)
     try:
-        want = upstream.predict_entities(text, CORE_LABELS)
+        return upstream.predict_entities(text, CORE_LABELS)
     finally:
         upstream.config.max_len = old
-    got = rt.predict_entities(text, CORE_LABELS)
-    w, g = keyed(want), keyed(got)
+
+
+@pytest.mark.parametrize("kind", ["clean", "noisy"])
+def test_windowed_text_against_upstream_whole_text(rt, upstream, kind):
+    """Windows against upstream seeing the whole text in one pass: windows see less context, so scores move and
+    entities near the threshold differ. How much depends on the text; docs/RUNTIME.md quotes these figures.
+    clean: the long text above (short clean English sentences); noisy: 8 noisy multi-script texts (noisy_text)."""
+    texts = [long_text()] if kind == "clean" else [noisy_text(seed) for seed in range(8)]
+    want = [_whole_text_upstream(upstream, t) for t in texts]
+    got = [rt.predict_entities(t, CORE_LABELS) for t in texts]
     confident = 0.7  # threshold 0.5 + 0.2
-    missed = [k for k in set(w) - set(g) if w[k]["score"] >= confident]
-    extra = [k for k in set(g) - set(w) if g[k]["score"] >= confident]
-    score = f1([want], [got])
-    print(f"\nwindowed vs whole-text upstream: F1 {score:.4f}, {len(want)} upstream entities")
-    assert not missed and not extra, (missed, extra)
-    assert score >= 0.95
+    missed = extra = 0
+    worst = 0.0
+    for w, g in zip(map(keyed, want), map(keyed, got)):
+        missed += sum(w[k]["score"] >= confident for k in set(w) - set(g))
+        extra += sum(g[k]["score"] >= confident for k in set(g) - set(w))
+        worst = max([worst] + [abs(w[k]["score"] - g[k]["score"]) for k in set(w) & set(g)])
+    score = f1(want, got)
+    windows = sum(len(rt.prepare(t).windows) for t in texts)
+    print(f"\n{kind}: {len(texts)} texts, {windows} windows, {sum(map(len, want))} upstream entities; F1 {score:.4f}; "
+          f"scoring >= {confident}: {missed} missed, {extra} extra; max |score diff| of entities in both {worst:.3f}")
+    if kind == "clean":  # measured: F1 0.9955, none confident differs, max diff 0.082
+        assert missed == extra == 0 and score >= 0.99
+    else:  # measured: F1 0.9652, 4 missed and 3 extra of 458, max diff 0.273
+        assert score >= 0.93
 
 
 def test_overflow_policies(rt):
