@@ -13,7 +13,7 @@ PRECISIONS ?= fp32 int8
 TINY := tests/fixtures/tiny-trained
 DEMO_OUT := build/tiny-trained
 
-.PHONY: venv test test-slow convert validate demo bench fixtures clean
+.PHONY: venv test test-slow fuzz convert validate demo bench fixtures clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,10 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
+
+# The runtime fuzz at 10,000 random examples (make test runs 500, the same ones each time).
+fuzz: $(STAMP)
+	GLINER_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/test_runtime_fuzz.py --hypothesis-show-statistics
 
 convert: $(STAMP)
 	$(BIN)/python -m convert --model $(MODEL) --out $(OUT) --seq-lens $(SEQ_LENS) --precisions $(PRECISIONS)

@@ -64,3 +64,34 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def weights_precision(data: bytes):
+    """The Precision a .tflite's tensors say it was quantized to, read from the flatbuffer (no interpreter).
+
+    The recipes of common.variants leave distinct marks: fp32 has no int8 tensor; int8w (weight-only) has int8
+    weights that only DEQUANTIZE ops read; int8 (dynamic-range) has int8 weights read directly by compute ops
+    (FULLY_CONNECTED, EMBEDDING_LOOKUP, ...), its weight-only head aside.
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    from common.variants import Precision
+
+    model = schema.Model.GetRootAsModel(data, 0)
+    dequantize = {
+        i for i in range(model.OperatorCodesLength())
+        if max(model.OperatorCodes(i).BuiltinCode(), model.OperatorCodes(i).DeprecatedBuiltinCode())
+        == schema.BuiltinOperator.DEQUANTIZE
+    }
+    has_int8 = direct_int8 = False
+    for s in range(model.SubgraphsLength()):
+        g = model.Subgraphs(s)
+        int8 = {i for i in range(g.TensorsLength()) if g.Tensors(i).Type() == schema.TensorType.INT8}
+        has_int8 = has_int8 or bool(int8)
+        for o in range(g.OperatorsLength()):
+            op = g.Operators(o)
+            if op.OpcodeIndex() not in dequantize and any(op.Inputs(j) in int8 for j in range(op.InputsLength())):
+                direct_int8 = True
+    if not has_int8:
+        return Precision.FP32
+    return Precision.INT8 if direct_int8 else Precision.INT8W

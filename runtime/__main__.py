@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from common.variants import Precision
@@ -14,8 +15,9 @@ OVERFLOW_CHOICES = ("window", "truncate", "error")  # runtime.model.ON_OVERFLOW,
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m runtime", description=__doc__,
-        epilog="Without TEXT arguments, texts are read from stdin, one per line. Each output line is "
-        '{"text": ..., "entities": [{"start", "end", "text", "label", "score"}, ...]}.',
+        epilog="Without TEXT arguments, texts are read from stdin, one per line (UTF-8, LF or CRLF). Each output "
+        'line is {"text": ..., "entities": [{"start", "end", "text", "label", "score"}, ...]}. A bad input prints '
+        '"error: line N: ..." on stderr and the others go on; exit 1 if any failed, 2 if the model cannot be used.',
     )
     src = p.add_argument_group("model")
     src.add_argument("--model", required=True, help="artifacts folder written by `python -m convert`")
@@ -37,26 +39,82 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _not_utf8(arg: str) -> str | None:
+    """What is wrong with a command-line argument that was not valid UTF-8, or None. Python hands such bytes
+    over as lone surrogates (surrogateescape), which no tokenizer takes."""
+    try:
+        arg.encode("utf-8")
+        return None
+    except UnicodeEncodeError as e:
+        ch = ord(arg[e.start])
+        byte = f"byte 0x{ch - 0xDC00:02X}" if 0xDC80 <= ch <= 0xDCFF else f"U+{ch:04X}"
+        return (f"is not valid UTF-8 ({byte} at character {e.start}); pass UTF-8 text, e.g. convert it with "
+                "`iconv -f <its encoding> -t utf-8`")
+
+
+def _inputs(texts: list[str]):
+    """(where, text or problem) per input: each TEXT argument, else each stdin line (CRLF or LF, decoded as
+    UTF-8 one line at a time, so one bad line does not end the stream)."""
+    if texts:
+        for i, text in enumerate(texts, 1):
+            bad = _not_utf8(text)
+            yield f"argument {i}", (ValueError(f"the text {bad}") if bad else text)
+        return
+    for n, raw in enumerate(sys.stdin.buffer, 1):
+        raw = raw.removesuffix(b"\n").removesuffix(b"\r")
+        try:
+            yield f"line {n}", raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield f"line {n}", ValueError(
+                f"not valid UTF-8 (byte 0x{raw[e.start]:02X} at byte {e.start}); convert the input to UTF-8, "
+                "e.g. `iconv -f <its encoding> -t utf-8`"
+            )
+
+
 def main(argv=None) -> int:
+    """Exit 0 if every text was tagged, 1 if some input failed (one `error: <where>: ...` line each on stderr,
+    the others still tagged), 2 if the model or the options cannot be used (nothing tagged after)."""
     args = parser().parse_args(argv)
+    bad = _not_utf8(args.labels)
+    if bad:
+        print(f"error: --labels {bad}", file=sys.stderr)
+        return 2
     labels = [x.strip() for x in args.labels.split(",")]
+    from common.manifest import ManifestError
+    from runtime.artifacts import ArtifactError
     from runtime.model import GLiNERLiteRT
 
+    failed = 0
     try:
-        model = GLiNERLiteRT.from_pretrained(args.model, precision=args.precision, num_threads=args.threads)
-        texts = args.texts if args.texts else (line.rstrip("\n") for line in sys.stdin)
-        for text in texts:
-            ents = model.predict_entities(
-                text, labels, threshold=args.threshold, flat_ner=args.flat_ner, multi_label=args.multi_label,
-                on_overflow=args.on_overflow,
-            )
+        try:
+            model = GLiNERLiteRT.from_pretrained(args.model, precision=args.precision, num_threads=args.threads)
+            model.encode_labels(labels)  # bad labels fail once, here, not once per text
+        except (ValueError, FileNotFoundError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        for where, text in _inputs(args.texts):
+            try:
+                if isinstance(text, Exception):
+                    raise text
+                ents = model.predict_entities(
+                    text, labels, threshold=args.threshold, flat_ner=args.flat_ner, multi_label=args.multi_label,
+                    on_overflow=args.on_overflow,
+                )
+            except (ArtifactError, ManifestError, FileNotFoundError) as e:
+                print(f"error: {e}", file=sys.stderr)  # the folder: every later text would fail the same way
+                return 2
+            except ValueError as e:
+                print(f"error: {where}: {e}", file=sys.stderr)
+                failed += 1
+                continue
             print(json.dumps({"text": text, "entities": ents}, ensure_ascii=False), flush=True)
-    except (ValueError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:
+        # The reader closed the pipe (`| head`): stop quietly. Point stdout at /dev/null so the interpreter's
+        # final flush does not raise again (the Python docs' recipe for SIGPIPE).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except KeyboardInterrupt:
         return 130
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

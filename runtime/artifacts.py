@@ -1,15 +1,29 @@
-"""An artifacts folder as the runtime sees it: manifest.json read, each graph sha256-checked and loaded once."""
+"""An artifacts folder as the runtime sees it: manifest.json read and checked against the graph contract; each
+file read once, confined to the folder, sha256-checked, and those same bytes handed to LiteRT."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from common import manifest as mf
-from common.tflite import sha256_file
+from common.inputs import LABELS_INPUTS, LABELS_OUTPUT, TEXT_INPUTS, TEXT_OUTPUT, input_shapes, output_shape
+from common.tflite import weights_precision
 from common.variants import Component, Precision, Variant
+
+_FLOAT_TENSORS = {"labels_embeds", TEXT_OUTPUT}  # every other tensor of the contract is int32 (common/inputs.py)
+# LiteRT starts this many threads per interpreter (two graphs loaded: twice that); past the cores it only adds
+# contention, and an unbounded value (1000) would start thousands of OS threads.
+MAX_THREADS = 64
+_REFETCH = "re-download or restore the file, or reconvert with `python -m convert ... --force`"
+
+
+class ArtifactError(ValueError):
+    """A folder we refuse to serve from: a file or record that is not what the manifest says (names both, and the
+    fix). A ValueError, as ManifestError is; unlike a bad text or label it concerns every call."""
 
 
 @dataclass(frozen=True)
@@ -31,10 +45,30 @@ def _convert_hint(folder: Path, precision: Precision) -> str:
     )
 
 
+def _io(specs) -> dict[str, tuple[list[int], str]]:
+    return {t.name: (list(t.shape), t.dtype) for t in specs}
+
+
+def _differences(got: dict, want: dict, says: str = "the contract says") -> list[str]:
+    """'name: shape dtype (<says> shape dtype)' for each tensor that differs or is on one side only."""
+    def show(x):
+        return "absent" if x is None else f"{x[0]} {x[1]}"
+
+    return [f"{n}: {show(got.get(n))} ({says} {show(want.get(n))})"
+            for n in list(want) + [n for n in got if n not in want] if got.get(n) != want.get(n)]
+
+
 class Artifacts:
     """manifest.json plus lazily created LiteRT signature runners, one per file, verified on first load."""
 
     def __init__(self, folder: str | Path, precision: Precision, num_threads: int | None = None):
+        if num_threads is not None and (
+            isinstance(num_threads, bool) or not isinstance(num_threads, int) or not 1 <= num_threads <= MAX_THREADS
+        ):
+            raise ValueError(
+                f"num_threads must be an int from 1 to {MAX_THREADS} (LiteRT threads per graph; this machine has "
+                f"{os.cpu_count()} CPUs) or None for LiteRT's default, got {num_threads!r}"
+            )
         self.folder = Path(folder)
         self.precision = precision
         self.num_threads = num_threads
@@ -42,6 +76,7 @@ class Artifacts:
             raise FileNotFoundError(
                 f"artifacts folder {self.folder} does not exist; {_convert_hint(self.folder, precision)}"
             )
+        self._root = self.folder.resolve()
         manifest = mf.read(self.folder)
         if manifest is None:
             raise FileNotFoundError(
@@ -57,6 +92,11 @@ class Artifacts:
                 "only 'first' is"
             )
         self.graphs: dict[Variant, tuple[mf.ArtifactFile, mf.Graph]] = {g.variant: (a, g) for a, g in manifest.graphs()}
+        # Field names for messages: artifacts.<stem>.graphs[i] of each variant.
+        self._where = {
+            g.variant: (stem, f"artifacts.{stem}.graphs[{i}]")
+            for stem, a in manifest.artifacts.items() for i, g in enumerate(a.graphs)
+        }
         present = sorted({v.precision.suffix for v in self.graphs})
         self.labels_variant = Variant(Component.LABELS, precision)
         self.buckets = [
@@ -71,33 +111,61 @@ class Artifacts:
                 f"{', '.join(present) or 'none'}); pick one of those or {_convert_hint(self.folder, precision)}"
             )
         for v in [self.labels_variant] + [b.variant for b in self.buckets]:
-            f = self.folder / self.graphs[v][0].file
-            if not f.is_file():
-                raise FileNotFoundError(
-                    f"{f} is listed in the manifest but missing; restore the file or "
-                    f"{_convert_hint(self.folder, precision)}"
-                )
+            self._check_contract(v)
+            art, _ = self.graphs[v]
+            self._regular_file(art.file, f"artifacts.{self._where[v][0]}.file")
         self._runners: dict[Variant, object] = {}
         self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ files
+
+    def _regular_file(self, rel: str, field: str) -> Path:
+        """The file a manifest field names, resolved (symlinks followed) and confined to the folder."""
+        path = self.folder / rel
+        real = path.resolve()
+        if not real.is_relative_to(self._root):
+            raise ArtifactError(
+                f"{path} ({field} of {self.folder / mf.MANIFEST}) resolves to {real}, outside the artifacts folder "
+                f"{self._root}; the runtime reads only files inside it: put the file itself in the folder, not a link"
+            )
+        if not real.is_file():
+            raise FileNotFoundError(
+                f"{path} ({field}) is listed in the manifest but missing or not a regular file; restore the file or "
+                f"{_convert_hint(self.folder, self.precision)}"
+            )
+        return real
+
+    def _read_verified(self, rel: str, field: str, sha256: str, size: int | None = None) -> bytes:
+        """The bytes of a file, read once and checked against the manifest: the caller uses these bytes, never
+        the path again, so a file replaced after the check is never served."""
+        real = self._regular_file(rel, field)
+        path = self.folder / rel
+        try:
+            with open(real, "rb") as f:
+                data = f.read() if size is None else f.read(size + 1)  # +1: a longer file is refused, not cut
+        except OSError as e:
+            raise FileNotFoundError(
+                f"{path} ({field}) cannot be read ({e.strerror or e}); {_convert_hint(self.folder, self.precision)}"
+            ) from None
+        if size is not None and len(data) != size:
+            got = f"more than {size}" if len(data) > size else str(len(data))
+            raise ArtifactError(
+                f"{path}: {got} bytes, the manifest's {field.rsplit('.', 1)[0]}.bytes says {size}: the file is "
+                f"truncated or was replaced; {_REFETCH}"
+            )
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != sha256:
+            raise ArtifactError(
+                f"{path}: sha256 {digest[:16]}... does not match the manifest's {sha256[:16]}... "
+                f"({field.rsplit('.', 1)[0]}.sha256): the file is corrupt or was replaced; {_REFETCH}"
+            )
+        return data
 
     def side_file_bytes(self, name: str) -> bytes:
         """The bytes of a side file the manifest names (text_tokenizer, labels_tokenizer, gliner_config),
         checked against its sha256: a swapped or corrupt tokenizer would give wrong entities silently."""
         side = self.manifest.files[name]
-        path = self.folder / side.path
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise FileNotFoundError(
-                f"{path} ({name}) cannot be read ({e.strerror or e}); {_convert_hint(self.folder, self.precision)}"
-            ) from None
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != side.sha256:
-            raise ValueError(
-                f"{path} ({name}): sha256 {digest[:16]}... does not match the manifest's {side.sha256[:16]}...: the "
-                "file is corrupt or was replaced; restore it or reconvert with `python -m convert ... --force`"
-            )
-        return data
+        return self._read_verified(side.path, f"files.{name}.path", side.sha256)
 
     def tokenizer(self, name: str):
         """A `tokenizers.Tokenizer` from a verified side file, truncation and padding off."""
@@ -107,13 +175,35 @@ class Artifacts:
         try:
             tok = Tokenizer.from_str(data.decode("utf-8"))
         except Exception as e:  # noqa: BLE001 - tokenizers raises a bare Exception for bad JSON
-            raise ValueError(
-                f"{self.folder / self.manifest.files[name].path} ({name}) is not a valid tokenizer.json ({e}); "
-                "reconvert the folder"
+            raise ArtifactError(
+                f"{self.folder / self.manifest.files[name].path} (files.{name}) is not a valid tokenizer.json ({e}); "
+                "reconvert the folder with `python -m convert ... --force`"
             ) from None
         tok.no_truncation()
         tok.no_padding()
         return tok
+
+    # ------------------------------------------------------------------ graphs
+
+    def _check_contract(self, variant: Variant) -> None:
+        """The manifest's record of a graph against the contract its config implies (common/inputs.py): a config
+        that does not describe the graphs (max_width, hidden_size) would fail later inside LiteRT's RESHAPE."""
+        _, graph = self.graphs[variant]
+        where = self._where[variant][1]
+        c = self.config
+        names = LABELS_INPUTS if variant.component is Component.LABELS else TEXT_INPUTS
+        out_name = LABELS_OUTPUT if variant.component is Component.LABELS else TEXT_OUTPUT
+        shapes = input_shapes(variant.component, variant.seq_len, c.max_width, c.hidden_size)
+        want_in = {n: (list(shapes[n]), "float32" if n in _FLOAT_TENSORS else "int32") for n in names}
+        want_out = {out_name: (list(output_shape(variant.component, variant.seq_len, c.max_width, c.hidden_size)),
+                           "float32")}
+        differ = _differences(_io(graph.inputs), want_in) + _differences(_io(graph.outputs), want_out)
+        if differ:
+            raise ArtifactError(
+                f"{self.folder / mf.MANIFEST}: {where} does not fit config.max_width {c.max_width} and "
+                f"config.hidden_size {c.hidden_size}: {'; '.join(differ)}. The config and the graph records disagree "
+                f"(one was edited); reconvert the folder with `python -m convert ... --force`"
+            )
 
     def run(self, variant: Variant, arrays: dict) -> dict:
         """One call of a graph. An interpreter holds its inputs and outputs between set and get, so calls of
@@ -123,7 +213,7 @@ class Artifacts:
             return runner(**arrays)
 
     def runner(self, variant: Variant):
-        """(signature runner, its lock) of one graph, created on first use (its file sha256-checked then)."""
+        """(signature runner, its lock) of one graph, created on first use (its file checked then)."""
         with self._lock:
             if variant not in self._runners:
                 self._runners[variant] = (self._load(variant), threading.Lock())
@@ -133,14 +223,37 @@ class Artifacts:
         from ai_edge_litert.interpreter import Interpreter
 
         art, graph = self.graphs[variant]
+        stem, where = self._where[variant]
+        # The verified bytes themselves go to LiteRT (it keeps a reference, no second copy): with model_path it
+        # would reopen and mmap the path, serving a file swapped after the check, and a file truncated while
+        # mapped would kill the process with SIGBUS. The cost: the file is anonymous memory, not page cache.
+        data = self._read_verified(art.file, f"artifacts.{stem}.file", art.sha256, art.bytes)
         path = self.folder / art.file
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing; {_convert_hint(self.folder, self.precision)}")
-        digest = sha256_file(path)
-        if digest != art.sha256:
-            raise ValueError(
-                f"{path}: sha256 {digest[:16]}... does not match the manifest's {art.sha256[:16]}...: the file "
-                f"is corrupt or was replaced; re-download it or reconvert with `python -m convert ... --force`"
+        found = weights_precision(data)
+        if found is not art.precision:
+            raise ArtifactError(
+                f"{path} holds {found} weights but the manifest's artifacts.{stem}.precision says {art.precision}: "
+                f"the file is another precision's graph (its sha256 in the manifest was updated to match); restore "
+                f"the {art.precision} file or reconvert with `python -m convert ... --force`"
             )
-        interp = Interpreter(model_path=str(path), num_threads=self.num_threads)
-        return interp.get_signature_runner(graph.signature)
+        interp = Interpreter(model_content=data, num_threads=self.num_threads)
+        sigs = list(interp.get_signature_list())
+        if sigs != [graph.signature]:
+            raise ArtifactError(
+                f"{path} has signatures {sigs}, the manifest's {where}.signature says {graph.signature!r}; "
+                "reconvert with `python -m convert ... --force`"
+            )
+        runner = interp.get_signature_runner(graph.signature)
+        for kind, details, recorded in (
+            ("inputs", runner.get_input_details(), graph.inputs),
+            ("outputs", runner.get_output_details(), graph.outputs),
+        ):
+            got = {k: ([int(x) for x in d["shape"]], d["dtype"].__name__) for k, d in details.items()}
+            differ = _differences(got, _io(recorded), "the manifest says")
+            if differ:
+                raise ArtifactError(
+                    f"{path}: the graph's {kind} differ from the manifest's {where}.{kind} ({'; '.join(differ)}): the "
+                    f"file is not the {variant} graph (another bucket's or model's, its sha256 in the manifest updated "
+                    f"to match); restore the file or reconvert with `python -m convert ... --force`"
+                )
+        return runner

@@ -13,7 +13,7 @@ import numpy as np
 
 from common.inputs import LABELS_OUTPUT, TEXT_OUTPUT, build_labels_inputs, build_text_inputs
 from common.variants import MAX_LABELS, Precision
-from runtime.artifacts import Artifacts, Bucket
+from runtime.artifacts import ArtifactError, Artifacts, Bucket
 from runtime.decoding import decode_spans
 from runtime.windows import Window, default_overlap, plan_windows, stitch, tokens_per_word
 from runtime.words import split_words
@@ -69,12 +69,11 @@ class GLiNERLiteRT:
         self.max_tokens = max(b.max_tokens for b in self.buckets)
         # Words one graph call takes: upstream's max_len, and no more span rows than the largest graph has.
         self.max_words = min(self.config.max_len, max(b.variant.seq_len for b in self.buckets))
-        self.window_overlap = default_overlap(self.config.max_width) if window_overlap is None else int(window_overlap)
-        if self.window_overlap < 0:
-            raise ValueError(f"window_overlap must be >= 0 words, got {window_overlap}")
+        self.window_overlap = _check_overlap(window_overlap, self.config.max_width)
         self._label_cache: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._truncating_tokenizer = None
+        self._truncating_lock = threading.Lock()
         split_words("", self.config.words_splitter_type)  # refuse an unsupported splitter at load, not per call
 
     @classmethod
@@ -88,14 +87,13 @@ class GLiNERLiteRT:
             model_dir: the artifacts folder (manifest.json, *.tflite, text_tokenizer/, labels_tokenizer/).
             precision: "fp32", "int8" or "int8w"; the folder must hold that precision's labels encoder and
                 at least one text-encoder bucket.
-            num_threads: LiteRT CPU threads per interpreter (None: LiteRT's default).
-            window_overlap: words shared by neighbouring windows of a long text (default 4 * max_width).
+            num_threads: LiteRT CPU threads per interpreter, 1 to MAX_THREADS (64); None: LiteRT's default (1).
+            window_overlap: words shared by neighbouring windows of a long text: an int >= 2 * max_width (the
+                least that keeps every span at a seam whole); default 4 * max_width.
         """
         p = Precision.parse(precision) if isinstance(precision, str) else precision
         if not isinstance(p, Precision):
             raise ValueError(f"precision must be one of {', '.join(x.suffix for x in Precision)}, got {precision!r}")
-        if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
-            raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
         return cls(Artifacts(model_dir, p, num_threads), window_overlap=window_overlap)
 
     # ------------------------------------------------------------------ labels
@@ -107,7 +105,9 @@ class GLiNERLiteRT:
         as upstream's `labels_tokenizer(labels, truncation=True)`; the graph holds 32 tokens per label, so a
         longer label is cut to its first 31 tokens plus the closing special token, with a warning.
         """
-        key = tuple(self._check_labels(labels))
+        return self._encode_labels(tuple(self._check_labels(labels)))
+
+    def _encode_labels(self, key: tuple[str, ...]) -> np.ndarray:
         with self._cache_lock:
             hit = self._label_cache.get(key)
             if hit is not None:
@@ -141,8 +141,7 @@ class GLiNERLiteRT:
         with self._cache_lock:
             self._label_cache.clear()
 
-    @staticmethod
-    def _check_labels(labels) -> list[str]:
+    def _check_labels(self, labels) -> list[str]:
         if isinstance(labels, str):
             labels = [labels]  # as upstream: a single label may be passed as a string
         if isinstance(labels, dict) or not isinstance(labels, (list, tuple)):
@@ -154,12 +153,25 @@ class GLiNERLiteRT:
                 raise ValueError(f"label {i} is a {type(label).__name__} ({label!r}); every label must be a string")
             if not label.strip():
                 raise ValueError(f"label {i} is empty or whitespace ({label!r}); remove it or name the entity type")
-        seen: set[str] = set()
-        dups = [x for x in labels if x in seen or seen.add(x)]
-        if dups:
-            # Upstream silently keeps the first of each (dict.fromkeys); a duplicate is almost always a
-            # caller bug, and keeping both would double-encode one type, so refuse instead.
-            raise ValueError(f"duplicate label(s) {sorted(set(dups))}; pass each entity type once")
+            _check_unicode(label, f"label {i}")
+        # Upstream silently keeps the first of exact duplicates (dict.fromkeys) and encodes labels that its
+        # tokenizer normalizes to the same tokens ('person', 'Person', 'PERSON ') as separate types with one
+        # embedding, so multi_label returns a span once per spelling. Either is a caller bug: refuse, comparing
+        # token ids (what the model sees), not strings.
+        by_ids: dict[tuple[int, ...], list[str]] = {}
+        for label in labels:
+            by_ids.setdefault(tuple(self.labels_tokenizer.encode(label).ids), []).append(label)
+        same = [group for group in by_ids.values() if len(group) > 1]
+        if same:
+            exact = [g[0] for g in same if len(set(g)) == 1]
+            if exact:
+                raise ValueError(f"duplicate label(s) {sorted(exact)}; pass each entity type once")
+            raise ValueError(
+                "duplicate label(s) for the model: "
+                + "; ".join(" and ".join(repr(x) for x in g) for g in same)
+                + " are one entity type to the labels encoder (its tokenizer maps them to the same tokens: letter "
+                "case, accents, surrounding spaces, or characters its vocabulary lacks); pass each entity type once"
+            )
         return list(labels)
 
     # ------------------------------------------------------------------ prediction
@@ -180,25 +192,38 @@ class GLiNERLiteRT:
                 than the largest bucket holds): "window" (overlapping windows, merged), "truncate" (keep the
                 words that fit, as upstream does for max_len, with a warning) or "error".
         """
+        _check_options(threshold, on_overflow)
         labels = self._check_labels(labels)
-        return self._predict(text, labels, self.encode_labels(labels), threshold, flat_ner, multi_label, on_overflow)
+        return self._predict(text, labels, self._encode_labels(tuple(labels)), threshold, flat_ner, multi_label,
+                             on_overflow)
 
     def batch_predict_entities(
         self, texts: Sequence[str], labels: Sequence[str], threshold: float = 0.5, flat_ner: bool = True,
         multi_label: bool = False, on_overflow: str = "window",
     ) -> list[list[dict]]:
-        """predict_entities for each text with the same labels (encoded once)."""
+        """predict_entities for each text with the same labels (encoded once). A bad text raises a ValueError
+        that starts with its index, `texts[i]: ...`."""
         if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
             raise ValueError(f"texts must be a list of strings, got {type(texts).__name__}")
+        _check_options(threshold, on_overflow)
         labels = self._check_labels(labels)
-        embeds = self.encode_labels(labels)
-        return [self._predict(t, labels, embeds, threshold, flat_ner, multi_label, on_overflow) for t in texts]
+        embeds = self._encode_labels(tuple(labels))
+        out = []
+        for i, text in enumerate(texts):
+            try:
+                out.append(self._predict(text, labels, embeds, threshold, flat_ner, multi_label, on_overflow))
+            except ArtifactError:
+                raise  # the folder, not this text
+            except ValueError as e:
+                raise ValueError(f"texts[{i}]: {e}") from None
+        return out
 
     def predict_with_embeds(
         self, text: str, labels_embeddings: np.ndarray, labels: Sequence[str], threshold: float = 0.5,
         flat_ner: bool = True, multi_label: bool = False, on_overflow: str = "window",
     ) -> list[dict]:
         """predict_entities with label embeddings from `encode_labels` (row i embeds labels[i])."""
+        _check_options(threshold, on_overflow)
         labels = self._check_labels(labels)
         emb = np.asarray(labels_embeddings, dtype=np.float32)
         if emb.ndim != 2 or emb.shape != (len(labels), self.config.hidden_size):
@@ -206,16 +231,20 @@ class GLiNERLiteRT:
                 f"labels_embeddings must have shape [{len(labels)}, {self.config.hidden_size}] (one row per label), "
                 f"got {list(emb.shape)}; compute them with encode_labels(labels)"
             )
+        bad = np.flatnonzero(~np.isfinite(emb).all(axis=1))
+        if bad.size:
+            raise ValueError(
+                f"labels_embeddings row(s) {bad.tolist()} (label {labels[bad[0]]!r}, ...) hold NaN or inf: every score "
+                "would be NaN and no entity found; compute them with encode_labels(labels)"
+            )
         return self._predict(text, labels, emb, threshold, flat_ner, multi_label, on_overflow)
 
     def _predict(self, text, labels, embeds, threshold, flat_ner, multi_label, on_overflow) -> list[dict]:
-        _check_threshold(threshold)
-        if on_overflow not in ON_OVERFLOW:
-            raise ValueError(f"on_overflow must be one of {', '.join(ON_OVERFLOW)}, got {on_overflow!r}")
         if not isinstance(text, str):
             raise ValueError(f"text must be a string, got {type(text).__name__}")
         if not text.strip():
             return []  # upstream's _filter_valid_texts
+        _check_unicode(text, "text")
         prepared = self.prepare(text, on_overflow)
         window_logits = [self.window_logits(self.build_calls(prepared, w, embeds)) for w in prepared.windows]
         return self.decode(prepared, window_logits, labels, threshold, flat_ner, multi_label)
@@ -264,12 +293,13 @@ class GLiNERLiteRT:
         if len(enc.ids) > self.max_tokens:
             # Only a single word longer than the largest bucket gets here (plan_windows gives it a window
             # of its own): cut its tokens, keeping the special tokens, as a truncating tokenizer does.
-            if self._truncating_tokenizer is None:
-                from tokenizers import Tokenizer
+            with self._truncating_lock:  # built once, configured before any thread can see it
+                if self._truncating_tokenizer is None:
+                    from tokenizers import Tokenizer
 
-                tok = Tokenizer.from_str(self.text_tokenizer.to_str())
-                tok.enable_truncation(max_length=self.max_tokens)
-                self._truncating_tokenizer = tok
+                    tok = Tokenizer.from_str(self.text_tokenizer.to_str())
+                    tok.enable_truncation(max_length=self.max_tokens)
+                    self._truncating_tokenizer = tok
             enc = self._truncating_tokenizer.encode(words[w.start : w.stop], is_pretokenized=True)
         return enc
 
@@ -319,8 +349,40 @@ class GLiNERLiteRT:
         return out
 
 
-def _check_threshold(threshold) -> None:
+def _check_options(threshold, on_overflow) -> None:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)):
         raise ValueError(f"threshold must be a number in (0, 1), got {threshold!r}")
     if not 0.0 < float(threshold) < 1.0:
         raise ValueError(f"threshold must be in (0, 1) (exclusive), got {threshold}; 0.5 is the usual default")
+    if on_overflow not in ON_OVERFLOW:
+        raise ValueError(f"on_overflow must be one of {', '.join(ON_OVERFLOW)}, got {on_overflow!r}")
+
+
+def _check_unicode(s: str, what: str) -> None:
+    """Refuse lone surrogates ('\\ud800'): not valid Unicode, and the tokenizers cannot take them (a TypeError
+    from deep inside). They come from bytes decoded with errors='surrogateescape' or from broken UTF-16."""
+    if s.isascii():
+        return
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(
+            f"{what} holds a lone surrogate {s[e.start]!r} (U+{ord(s[e.start]):04X}) at character {e.start}: not valid "
+            "Unicode, so it cannot be tokenized. Decode the source bytes as UTF-8 correctly, or replace surrogates "
+            "one for one (offsets unchanged): s.encode('utf-8', 'replace').decode('utf-8')"
+        ) from None
+
+
+def _check_overlap(window_overlap, max_width: int) -> int:
+    """window_overlap as given, or the default; at least 2 * max_width, the least that keeps every span whose
+    start a window owns inside that window (runtime/windows.py), so no entity is lost at a seam."""
+    if window_overlap is None:
+        return default_overlap(max_width)
+    least = 2 * max_width
+    if isinstance(window_overlap, bool) or not isinstance(window_overlap, (int, np.integer)) or window_overlap < least:
+        raise ValueError(
+            f"window_overlap must be a whole number of words >= {least} (2 * config.max_width {max_width}: less "
+            f"loses entities at window seams), got {window_overlap!r}; leave it None for the default "
+            f"{default_overlap(max_width)}"
+        )
+    return int(window_overlap)
