@@ -1,5 +1,6 @@
 """An artifacts folder as the runtime sees it: manifest.json read and checked against the graph contract; each
-file read once, confined to the folder, sha256-checked, and those same bytes handed to LiteRT."""
+.tflite opened once (a bundle serves all its graphs), confined to the folder, sha256-checked on exactly what
+LiteRT runs, and compiled once with its XNNPACK weight cache."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ from pathlib import Path
 from common import manifest as mf
 from common.inputs import LABELS_INPUTS, LABELS_OUTPUT, TEXT_INPUTS, TEXT_OUTPUT, input_shapes, output_shape
 from common.tflite import weights_precision
-from common.variants import Component, Precision, Variant
+from common.variants import Component, Layout, Precision, Variant
+from runtime import cache as weight_cache
 
 _FLOAT_TENSORS = {"labels_embeds", TEXT_OUTPUT}  # every other tensor of the contract is int32 (common/inputs.py)
 # LiteRT starts this many threads per interpreter (two graphs loaded: twice that); past the cores it only adds
 # contention, and an unbounded value (1000) would start thousands of OS threads.
 MAX_THREADS = 64
+# How a model file reaches LiteRT. "mmap": LiteRT maps the very file (inode) that was hashed, through an open
+# descriptor, so a file swapped in by rename is never served; memory is page cache, shared and reclaimable.
+# "copy": the hashed bytes themselves (anonymous memory, the file's size more RSS), immune also to a file
+# overwritten or truncated in place while it runs (which, mapped, would SIGBUS as any mmap'd runtime does).
+LOAD_MODES = ("mmap", "copy")
 _REFETCH = "re-download or restore the file, or reconvert with `python -m convert ... --force`"
 
 
@@ -61,7 +68,8 @@ def _differences(got: dict, want: dict, says: str = "the contract says") -> list
 class Artifacts:
     """manifest.json plus lazily created LiteRT signature runners, one per file, verified on first load."""
 
-    def __init__(self, folder: str | Path, precision: Precision, num_threads: int | None = None):
+    def __init__(self, folder: str | Path, precision: Precision, num_threads: int | None = None,
+                 cache_dir: str | Path | bool | None = None, load: str = "mmap"):
         if num_threads is not None and (
             isinstance(num_threads, bool) or not isinstance(num_threads, int) or not 1 <= num_threads <= MAX_THREADS
         ):
@@ -69,9 +77,15 @@ class Artifacts:
                 f"num_threads must be an int from 1 to {MAX_THREADS} (LiteRT threads per graph; this machine has "
                 f"{os.cpu_count()} CPUs) or None for LiteRT's default, got {num_threads!r}"
             )
+        if load not in LOAD_MODES:
+            raise ValueError(f"load must be one of {', '.join(LOAD_MODES)}, got {load!r}")
+        if not (cache_dir is None or isinstance(cache_dir, (bool, str, os.PathLike))):
+            raise ValueError(f"cache_dir must be a folder, False (no weight cache) or None (default), got {cache_dir!r}")
         self.folder = Path(folder)
         self.precision = precision
         self.num_threads = num_threads
+        self.cache_dir = cache_dir
+        self.load = load
         if not self.folder.is_dir():
             raise FileNotFoundError(
                 f"artifacts folder {self.folder} does not exist; {_convert_hint(self.folder, precision)}"
@@ -91,11 +105,13 @@ class Artifacts:
                 f"{self.folder / mf.MANIFEST}: subtoken_pooling {self.config.subtoken_pooling!r} is not supported; "
                 "only 'first' is"
             )
-        self.graphs: dict[Variant, tuple[mf.ArtifactFile, mf.Graph]] = {g.variant: (a, g) for a, g in manifest.graphs()}
+        # Each variant from the bundle where the folder has one (one file, weights packed once), else its file.
+        self.graphs: dict[Variant, tuple[mf.ArtifactFile, mf.Graph]] = {v: manifest.find(v) for v in manifest.variants()}
         # Field names for messages: artifacts.<stem>.graphs[i] of each variant.
         self._where = {
             g.variant: (stem, f"artifacts.{stem}.graphs[{i}]")
             for stem, a in manifest.artifacts.items() for i, g in enumerate(a.graphs)
+            if self.graphs[g.variant][0] is a
         }
         present = sorted({v.precision.suffix for v in self.graphs})
         self.labels_variant = Variant(Component.LABELS, precision)
@@ -114,7 +130,8 @@ class Artifacts:
             self._check_contract(v)
             art, _ = self.graphs[v]
             self._regular_file(art.file, f"artifacts.{self._where[v][0]}.file")
-        self._runners: dict[Variant, object] = {}
+        self._engines: dict[str, object] = {}  # file -> Engine
+        self._checked: set[Variant] = set()
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ files
@@ -206,49 +223,90 @@ class Artifacts:
             )
 
     def run(self, variant: Variant, arrays: dict) -> dict:
-        """One call of a graph. An interpreter holds its inputs and outputs between set and get, so calls of
-        one graph are serialized (different graphs run in parallel); the outputs returned are copies."""
-        runner, lock = self.runner(variant)
-        with lock:
-            return runner(**arrays)
+        """One call of a graph: inputs by name -> outputs by name (fresh arrays). Calls of one graph are
+        serialized (they share its buffers); different graphs may run at once."""
+        return self.engine(variant).run(self.graphs[variant][1].signature, arrays)
 
-    def runner(self, variant: Variant):
-        """(signature runner, its lock) of one graph, created on first use (its file checked then)."""
-        with self._lock:
-            if variant not in self._runners:
-                self._runners[variant] = (self._load(variant), threading.Lock())
-            return self._runners[variant]
+    def layout(self, variant: Variant) -> Layout:
+        return self.graphs[variant][0].layout
 
-    def _load(self, variant: Variant):
-        from ai_edge_litert.interpreter import Interpreter
-
+    def engine(self, variant: Variant):
+        """The Engine of the file holding `variant`, opened and checked on first use; the graph's signature
+        checked against the manifest on its first use."""
         art, graph = self.graphs[variant]
-        stem, where = self._where[variant]
-        # The verified bytes themselves go to LiteRT (it keeps a reference, no second copy): with model_path it
-        # would reopen and mmap the path, serving a file swapped after the check, and a file truncated while
-        # mapped would kill the process with SIGBUS. The cost: the file is anonymous memory, not page cache.
-        data = self._read_verified(art.file, f"artifacts.{stem}.file", art.sha256, art.bytes)
-        path = self.folder / art.file
+        with self._lock:
+            eng = self._engines.get(art.file)
+            if eng is None:
+                eng = self._engines[art.file] = self._open(art)
+            if variant not in self._checked:
+                self._check_signature(variant, eng)
+                self._checked.add(variant)
+            return eng
+
+    def _open(self, art: mf.ArtifactFile):
+        from runtime.engine import Engine
+
+        stem = next(k for k, a in self.manifest.artifacts.items() if a is art)
+        field, path = f"artifacts.{stem}", self.folder / art.file
+        cache = weight_cache.cache_file(self.folder, art.sha256, self.cache_dir)
+        if self.load == "copy":
+            # The verified bytes themselves go to LiteRT (it keeps a reference, no second copy).
+            data = self._read_verified(art.file, f"{field}.file", art.sha256, art.bytes)
+            self._check_precision(art, stem, data)
+            return Engine.from_bytes(data, self.num_threads, cache)
+        real = self._regular_file(art.file, f"{field}.file")
+        fd = os.open(real, os.O_RDONLY)
+        try:
+            self._verify_fd(fd, path, field, art)
+            import mmap
+
+            with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as view:
+                self._check_precision(art, stem, view)
+            # LiteRT opens the descriptor's inode, the one just hashed: a file renamed over the path meanwhile
+            # is not what it maps. (/proc/self/fd is Linux's and Android's; elsewhere the path, re-hashed.)
+            target = f"/proc/self/fd/{fd}" if os.path.exists(f"/proc/self/fd/{fd}") else str(real)
+            return Engine.from_file(target, self.num_threads, cache)
+        finally:
+            os.close(fd)
+
+    def _verify_fd(self, fd: int, path: Path, field: str, art: mf.ArtifactFile) -> None:
+        size = os.fstat(fd).st_size
+        if size != art.bytes:
+            raise ArtifactError(
+                f"{path}: {size} bytes, the manifest's {field}.bytes says {art.bytes}: the file is truncated or was "
+                f"replaced; {_REFETCH}"
+            )
+        h = hashlib.sha256()
+        with os.fdopen(os.dup(fd), "rb") as f:
+            while block := f.read(1 << 22):
+                h.update(block)
+        if h.hexdigest() != art.sha256:
+            raise ArtifactError(
+                f"{path}: sha256 {h.hexdigest()[:16]}... does not match the manifest's {art.sha256[:16]}... "
+                f"({field}.sha256): the file is corrupt or was replaced; {_REFETCH}"
+            )
+
+    def _check_precision(self, art: mf.ArtifactFile, stem: str, data) -> None:
         found = weights_precision(data)
         if found is not art.precision:
             raise ArtifactError(
-                f"{path} holds {found} weights but the manifest's artifacts.{stem}.precision says {art.precision}: "
-                f"the file is another precision's graph (its sha256 in the manifest was updated to match); restore "
-                f"the {art.precision} file or reconvert with `python -m convert ... --force`"
+                f"{self.folder / art.file} holds {found} weights but the manifest's artifacts.{stem}.precision says "
+                f"{art.precision}: the file is another precision's graph (its sha256 in the manifest was updated to "
+                f"match); restore the {art.precision} file or reconvert with `python -m convert ... --force`"
             )
-        interp = Interpreter(model_content=data, num_threads=self.num_threads)
-        sigs = list(interp.get_signature_list())
-        if sigs != [graph.signature]:
+
+    def _check_signature(self, variant: Variant, eng) -> None:
+        art, graph = self.graphs[variant]
+        where, path = self._where[variant][1], self.folder / art.file
+        want = sorted(g.signature for g in art.graphs)
+        if sorted(eng.signatures) != want:
             raise ArtifactError(
-                f"{path} has signatures {sigs}, the manifest's {where}.signature says {graph.signature!r}; "
-                "reconvert with `python -m convert ... --force`"
+                f"{path} has signatures {sorted(eng.signatures)}, the manifest's artifacts.{self._where[variant][0]} "
+                f"lists {want}: the file is not the one converted; reconvert with `python -m convert ... --force`"
             )
-        runner = interp.get_signature_runner(graph.signature)
-        for kind, details, recorded in (
-            ("inputs", runner.get_input_details(), graph.inputs),
-            ("outputs", runner.get_output_details(), graph.outputs),
-        ):
-            got = {k: ([int(x) for x in d["shape"]], d["dtype"].__name__) for k, d in details.items()}
+        inputs, outputs = eng.io(graph.signature)
+        for kind, rows, recorded in (("inputs", inputs, graph.inputs), ("outputs", outputs, graph.outputs)):
+            got = {r["name"]: (r["shape"], r["dtype"]) for r in rows}
             differ = _differences(got, _io(recorded), "the manifest says")
             if differ:
                 raise ArtifactError(
@@ -256,4 +314,3 @@ class Artifacts:
                     f"file is not the {variant} graph (another bucket's or model's, its sha256 in the manifest updated "
                     f"to match); restore the file or reconvert with `python -m convert ... --force`"
                 )
-        return runner

@@ -32,7 +32,7 @@ def _options(num_threads: int | None, cache_file: Path | None):
 
 
 class Engine:
-    """A CompiledModel over model bytes already verified by the caller.
+    """A CompiledModel over a model file or bytes the caller has verified.
 
     XNNPACK packs each weight once for the whole model, whichever signatures use it; with `cache_file` the
     packed weights live in that file (memory-mapped, shared by the signatures and by later launches), and an
@@ -40,16 +40,27 @@ class Engine:
     packing time: the model runs without it.
     """
 
-    def __init__(self, model: bytes, num_threads: int | None = None, cache_file: Path | None = None):
-        from ai_edge_litert.compiled_model import CompiledModel
-
-        # from_buffer keeps a reference to `model`: the bytes the caller hashed are the bytes that run.
-        self._model_bytes = model
+    def __init__(self, compiled, keep=None, cache_file: Path | None = None):
+        self._cm = compiled
+        self._keep = keep  # the model bytes of from_bytes: LiteRT reads them for the model's lifetime
         self.cache_file = cache_file
-        self._cm = CompiledModel.from_buffer(model, options=_options(num_threads, cache_file))
         self._sigs: dict[str, _Signature] = {}
         self._lock = threading.Lock()
         self.signatures = self._cm.get_signature_list()  # name -> {"inputs": [...], "outputs": [...]}
+
+    @classmethod
+    def from_bytes(cls, model: bytes, num_threads: int | None = None, cache_file: Path | None = None) -> "Engine":
+        """The model from bytes (the ones the caller hashed run, whatever happens to the file later)."""
+        from ai_edge_litert.compiled_model import CompiledModel
+
+        return cls(CompiledModel.from_buffer(model, options=_options(num_threads, cache_file)), model, cache_file)
+
+    @classmethod
+    def from_file(cls, path: str, num_threads: int | None = None, cache_file: Path | None = None) -> "Engine":
+        """The model memory-mapped from `path` (page cache: shared, reclaimable)."""
+        from ai_edge_litert.compiled_model import CompiledModel
+
+        return cls(CompiledModel.from_file(path, options=_options(num_threads, cache_file)), None, cache_file)
 
     def io(self, signature: str) -> tuple[list[dict], list[dict]]:
         """(inputs, outputs) of a signature in index order: name, shape, dtype as LiteRT reports them."""

@@ -79,7 +79,7 @@ class GLiNERLiteRT:
     @classmethod
     def from_pretrained(
         cls, model_dir: str | Path, precision: str = "fp32", num_threads: int | None = None,
-        window_overlap: int | None = None,
+        window_overlap: int | None = None, cache_dir: str | Path | bool | None = None, load: str = "mmap",
     ) -> "GLiNERLiteRT":
         """Open a folder written by `python -m convert`.
 
@@ -87,14 +87,19 @@ class GLiNERLiteRT:
             model_dir: the artifacts folder (manifest.json, *.tflite, text_tokenizer/, labels_tokenizer/).
             precision: "fp32", "int8" or "int8w"; the folder must hold that precision's labels encoder and
                 at least one text-encoder bucket.
-            num_threads: LiteRT CPU threads per interpreter, 1 to MAX_THREADS (64); None: LiteRT's default (1).
+            num_threads: LiteRT CPU threads per model file, 1 to MAX_THREADS (64); None: LiteRT's choice.
             window_overlap: words shared by neighbouring windows of a long text: an int >= 2 * max_width (the
                 least that keeps every span at a seam whole); default 4 * max_width.
+            cache_dir: where the XNNPACK weight cache goes (packed weights persisted: the next launch neither
+                packs again nor pays a slow first call): None = `<model_dir>/.litert-cache` if writable, else
+                ~/.cache/gliner-litert; a folder; False = no cache.
+            load: "mmap" (default: the verified file is memory-mapped, page cache) or "copy" (the verified bytes
+                are held in memory: immune to the file being overwritten in place, at the file's size in RSS).
         """
         p = Precision.parse(precision) if isinstance(precision, str) else precision
         if not isinstance(p, Precision):
             raise ValueError(f"precision must be one of {', '.join(x.suffix for x in Precision)}, got {precision!r}")
-        return cls(Artifacts(model_dir, p, num_threads), window_overlap=window_overlap)
+        return cls(Artifacts(model_dir, p, num_threads, cache_dir=cache_dir, load=load), window_overlap=window_overlap)
 
     # ------------------------------------------------------------------ labels
 

@@ -76,12 +76,17 @@ def f1(want: list[list[dict]], got: list[list[dict]]) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
 
 
-def copy_folder(src: Path, dst: Path, precision: str = "fp32") -> Path:
-    """An artifacts folder holding one precision's graphs (small), for tests that damage it."""
+def copy_folder(src: Path, dst: Path, precision: str = "fp32", layout: str = "files") -> Path:
+    """An artifacts folder holding one precision's graphs in one layout (small), for tests that damage it: the
+    seed-named files by default (a test names the file it damages), or the bundle."""
+    keep = {a["file"] for a in json.loads((src / "manifest.json").read_text())["artifacts"].values()
+            if a["layout"] == layout and a["precision"] == precision}
+
     def other_graphs(_dir, names):
-        return [n for n in names if n.endswith(".tflite") and not n.endswith(f"_{precision}.tflite")]
+        return [n for n in names if n.endswith(".tflite") and n not in keep]
 
     shutil.copytree(src, dst, ignore=other_graphs)
+    edit_manifest(dst, lambda m: m.update(artifacts={k: a for k, a in m["artifacts"].items() if a["file"] in keep}))
     return dst
 
 

@@ -307,9 +307,21 @@ def test_tokenizers_swapped(folder):
 # ---------------------------------------------------------------------------------------------- verified bytes
 
 
-def test_file_replaced_after_load_is_never_served(folder, tiny_trained_artifacts):
-    """The interpreter holds the bytes that were checked: replacing the file later changes nothing."""
+def test_file_renamed_over_after_load_is_never_served(folder, tiny_trained_artifacts):
+    """Memory-mapped (the default), LiteRT maps the inode that was hashed: a file renamed over the path later
+    (how convert and downloads publish a file) is never served."""
     model = _open(folder)
+    before = model.encode_labels(CORE_LABELS).copy()
+    model._label_cache.clear()
+    other = folder / "other.tflite"
+    other.write_bytes((tiny_trained_artifacts / "labels_encoder_int8.tflite").read_bytes())
+    os.replace(other, folder / "labels_encoder_fp32.tflite")
+    np.testing.assert_array_equal(model.encode_labels(CORE_LABELS), before)
+
+
+def test_file_replaced_after_load_is_never_served(folder, tiny_trained_artifacts):
+    """load="copy": LiteRT holds the bytes that were checked: overwriting the file in place changes nothing."""
+    model = _open(folder, load="copy")
     before = model.encode_labels(CORE_LABELS).copy()
     model._label_cache.clear()
     (folder / "labels_encoder_fp32.tflite").write_bytes((tiny_trained_artifacts / "labels_encoder_int8.tflite")
@@ -317,12 +329,13 @@ def test_file_replaced_after_load_is_never_served(folder, tiny_trained_artifacts
     np.testing.assert_array_equal(model.encode_labels(CORE_LABELS), before)
 
 
-def test_file_truncated_while_loaded_does_not_crash(folder):
-    """With an mmap'd model, truncating the file under it killed the process with SIGBUS."""
+def test_file_truncated_while_loaded_does_not_crash_with_load_copy(folder):
+    """load="copy": truncating the files under a running model changes nothing (memory-mapped, as any mmap'd
+    runtime, it would die of SIGBUS: the documented trade of the default)."""
     code = (
         "import sys, json, os\n"
         "from runtime import GLiNERLiteRT\n"
-        f"m = GLiNERLiteRT.from_pretrained({str(folder)!r}, num_threads=1)\n"
+        f"m = GLiNERLiteRT.from_pretrained({str(folder)!r}, num_threads=1, load='copy')\n"
         f"a = m.predict_entities({TEXT!r}, {CORE_LABELS!r})\n"
         f"for name in os.listdir({str(folder)!r}):\n"
         "    if name.endswith('.tflite'):\n"
@@ -337,3 +350,47 @@ def test_file_truncated_while_loaded_does_not_crash(folder):
     res = json.loads(out.stdout.strip().splitlines()[-1])
     assert res == {"same": True, "n": res["n"]} and res["n"] > 0
     assert os.path.getsize(folder / "labels_encoder_fp32.tflite") == 100
+
+
+# ---------------------------------------------------------------------------------------------- bundles
+
+
+@pytest.fixture
+def bundle(tiny_trained_artifacts, tmp_path) -> Path:
+    """A private copy of tiny-trained's fp32 bundle (one file, every graph a signature)."""
+    return copy_folder(tiny_trained_artifacts, tmp_path / "bundle", layout="bundle")
+
+
+def test_bundle_missing_a_bucket_the_manifest_lists(bundle):
+    """The manifest lists a text_encoder_seq1024 signature the file does not have: refused at first use."""
+    def add_1024(m):
+        art = m["artifacts"]["gliner_bi_fp32"]
+        g = json.loads(json.dumps(next(g for g in art["graphs"] if g["signature"] == "text_encoder_seq512")))
+        g.update(signature="text_encoder_seq1024", variant="text_encoder_seq1024_fp32", max_valid_tokens=1024)
+        for t in g["inputs"] + g["outputs"]:
+            t["shape"] = [{512: 1024, 512 * 12: 1024 * 12}.get(x, x) for x in t["shape"]]
+        art["graphs"].append(g)
+
+    edit_manifest(bundle, add_1024)
+    model = _open(bundle)
+    _refused(ValueError, r"gliner_bi_fp32.tflite has signatures \[.*\], the manifest's artifacts.gliner_bi_fp32 "
+             r"lists \[.*'text_encoder_seq1024'.*\]", "reconvert", lambda: model.predict_entities(TEXT, CORE_LABELS))
+
+
+def test_unknown_signature_is_refused(bundle):
+    from common.variants import Component, Precision, Variant
+
+    model = _open(bundle)
+    engine = model.artifacts.engine(Variant(Component.LABELS, Precision.FP32))
+    _refused(ValueError, r"no signature 'text_encoder_seq999'", "it has labels_encoder, text_encoder_seq256",
+             lambda: engine.run("text_encoder_seq999", {}))
+
+
+def test_bundle_renamed_over_after_load_is_never_served(bundle, tiny_trained_artifacts):
+    model = _open(bundle)
+    before = model.predict_entities(TEXT, CORE_LABELS)
+    other = bundle / "other.tflite"
+    other.write_bytes((tiny_trained_artifacts / "gliner_bi_int8.tflite").read_bytes())
+    os.replace(other, bundle / "gliner_bi_fp32.tflite")
+    model.clear_label_cache()
+    assert model.predict_entities(TEXT, CORE_LABELS) == before
