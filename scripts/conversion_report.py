@@ -78,7 +78,44 @@ def render(man, command: str, machine: str) -> str:
         "- Peak RSS is the conversion process's high-water mark while that artifact was produced (reset per artifact).",
         "",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + _bundles(man))
+
+
+def _bundles(man) -> list[str]:
+    """Each bundle against the per-bucket files it replaces: the issue-12 size goal is <= 1.1x of one text file
+    plus the labels file of the same precision."""
+    from common.variants import Component, Layout
+
+    bundles = [a for a in man.artifacts.values() if a.layout is Layout.BUNDLE]
+    if not bundles:
+        return []
+    out = [
+        "## Bundles: every graph of a precision in one file, weights stored once",
+        "",
+        "| bundle | MB | graphs (text buckets) | one text file + labels file (MB) | ratio | the seed-named files of "
+        "the same precision (MB) |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for b in sorted(bundles, key=lambda a: a.graphs[0].variant.sort_key):
+        files = [a for a in man.artifacts.values() if a.layout is Layout.FILES and a.precision is b.precision]
+        texts = [a for a in files if a.graphs[0].variant.component is Component.TEXT]
+        labels = [a for a in files if a.graphs[0].variant.component is Component.LABELS]
+        one = (texts[0].bytes + labels[0].bytes) / 1e6 if texts and labels else None
+        buckets = " ".join(str(g.variant.seq_len) for g in b.graphs if g.variant.seq_len)
+        out.append(
+            f"| {b.file} | {b.bytes / 1e6:.1f} | {len(b.graphs)} ({buckets}) | {_num(one, '.1f')} | "
+            f"{_num(b.bytes / 1e6 / one if one else None, '.3f')} | {sum(a.bytes for a in files) / 1e6:.1f} ({len(files)} files) |"
+        )
+    out += [
+        "",
+        "Each graph is a signature of its bundle, named by what it computes (`labels_encoder`, `text_encoder_seq{S}`), "
+        "with the seed contract's input and output names, shapes and dtypes. Parameters are stored once: what a "
+        "text signature adds is its own operator and tensor tables and, in int8, its own copy of the per-channel "
+        "scales and zero points of the weights it reads (TFLite keeps quantization parameters per tensor, and "
+        "tensors per subgraph).",
+        "",
+    ]
+    return out
 
 
 def main(argv=None) -> int:
