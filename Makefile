@@ -8,7 +8,8 @@ export HF_HUB_OFFLINE ?= 1
 MODEL ?= knowledgator/gliner-bi-base-v2.0
 OUT ?= build/$(notdir $(MODEL))
 ARTIFACTS ?= $(OUT)
-SEQ_LENS ?= 256 512 1024 2048 4096 8192
+SEQ_LENS ?=
+LAYOUT ?= bundle
 PRECISIONS ?= fp32 int8
 TINY := tests/fixtures/tiny-trained
 DEMO_OUT := build/tiny-trained
@@ -36,13 +37,14 @@ fuzz: $(STAMP)
 	GLINER_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/test_runtime_fuzz.py --hypothesis-show-statistics
 
 convert: $(STAMP)
-	$(BIN)/python -m convert --model $(MODEL) --out $(OUT) --seq-lens $(SEQ_LENS) --precisions $(PRECISIONS)
+	$(BIN)/python -m convert --model $(MODEL) --out $(OUT) --layout $(LAYOUT) --precisions $(PRECISIONS) \
+		$(if $(SEQ_LENS),--seq-lens $(SEQ_LENS))
 
 validate: $(STAMP)
 	$(BIN)/python -m validate --model $(MODEL) --artifacts $(ARTIFACTS)
 
 demo: $(STAMP)
-	$(BIN)/python -m convert --model $(TINY) --out $(DEMO_OUT) --seq-lens 256 512 --precisions fp32 int8
+	$(BIN)/python -m convert --model $(TINY) --out $(DEMO_OUT) --seq-lens 64 256 512 --precisions fp32 int8
 	$(BIN)/python -m validate --model $(TINY) --artifacts $(DEMO_OUT)
 	$(BIN)/python -m runtime --model $(DEMO_OUT) --labels person,organization,location,date,money \
 		"Maria Garcia joined Acme Corp in Paris on May 3, 2021 and paid 200 dollars for a Galaxy S24."

@@ -23,6 +23,8 @@ def parser() -> argparse.ArgumentParser:
     src.add_argument("--model", required=True, help="artifacts folder written by `python -m convert`")
     src.add_argument("--precision", default="fp32", choices=[x.suffix for x in Precision])
     src.add_argument("--threads", type=int, default=None, help="LiteRT CPU threads (default: LiteRT's)")
+    src.add_argument("--max-seq-len", type=int, default=None, metavar="S",
+                     help="use no bucket larger than S: longer texts run as windows of it (less memory)")
     what = p.add_argument_group("entities")
     what.add_argument("--labels", required=True, help="comma-separated entity types, e.g. person,organization")
     what.add_argument("--threshold", type=float, default=0.5,
@@ -87,7 +89,8 @@ def main(argv=None) -> int:
     failed = 0
     try:
         try:
-            model = GLiNERLiteRT.from_pretrained(args.model, precision=args.precision, num_threads=args.threads)
+            model = GLiNERLiteRT.from_pretrained(args.model, precision=args.precision, num_threads=args.threads,
+                                                 max_seq_len=args.max_seq_len)
             model.encode_labels(labels)  # bad labels fail once, here, not once per text
         except (ValueError, FileNotFoundError) as e:
             print(f"error: {e}", file=sys.stderr)

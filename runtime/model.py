@@ -55,7 +55,7 @@ class GLiNERLiteRT:
     different graphs. For parallel throughput open one instance per thread (each loads its own weights).
     """
 
-    def __init__(self, artifacts: Artifacts, window_overlap: int | None = None):
+    def __init__(self, artifacts: Artifacts, window_overlap: int | None = None, max_seq_len: int | None = None):
         self.artifacts = artifacts
         self.config = artifacts.config
         self.precision = artifacts.precision
@@ -65,7 +65,7 @@ class GLiNERLiteRT:
         self.labels_tokenizer = artifacts.tokenizer("labels_tokenizer")
         self._special_tokens = self.text_tokenizer.num_special_tokens_to_add(False)
         self._empty_label = self.labels_tokenizer.encode("").ids
-        self.buckets: list[Bucket] = artifacts.buckets
+        self.buckets: list[Bucket] = _cap_buckets(artifacts.buckets, max_seq_len)
         self.max_tokens = max(b.max_tokens for b in self.buckets)
         # Words one graph call takes: upstream's max_len, and no more span rows than the largest graph has.
         self.max_words = min(self.config.max_len, max(b.variant.seq_len for b in self.buckets))
@@ -80,6 +80,7 @@ class GLiNERLiteRT:
     def from_pretrained(
         cls, model_dir: str | Path, precision: str = "fp32", num_threads: int | None = None,
         window_overlap: int | None = None, cache_dir: str | Path | bool | None = None, load: str = "mmap",
+        max_seq_len: int | None = None,
     ) -> "GLiNERLiteRT":
         """Open a folder written by `python -m convert`.
 
@@ -95,11 +96,15 @@ class GLiNERLiteRT:
                 ~/.cache/gliner-litert; a folder; False = no cache.
             load: "mmap" (default: the verified file is memory-mapped, page cache) or "copy" (the verified bytes
                 are held in memory: immune to the file being overwritten in place, at the file's size in RSS).
+            max_seq_len: use no bucket larger than this (None: every bucket). A longer text is then cut into
+                overlapping windows of the largest allowed bucket: less memory per call (activations grow with
+                S), at the cost of each window seeing less context (docs/RUNTIME.md, "Long texts").
         """
         p = Precision.parse(precision) if isinstance(precision, str) else precision
         if not isinstance(p, Precision):
             raise ValueError(f"precision must be one of {', '.join(x.suffix for x in Precision)}, got {precision!r}")
-        return cls(Artifacts(model_dir, p, num_threads, cache_dir=cache_dir, load=load), window_overlap=window_overlap)
+        return cls(Artifacts(model_dir, p, num_threads, cache_dir=cache_dir, load=load), window_overlap=window_overlap,
+                   max_seq_len=max_seq_len)
 
     # ------------------------------------------------------------------ labels
 
@@ -352,6 +357,20 @@ class GLiNERLiteRT:
             a, b = prepared.starts[s], prepared.ends[e]
             out.append({"start": a, "end": b, "text": prepared.text[a:b], "label": label, "score": score})
         return out
+
+
+def _cap_buckets(buckets: list[Bucket], max_seq_len) -> list[Bucket]:
+    if max_seq_len is None:
+        return list(buckets)
+    if isinstance(max_seq_len, bool) or not isinstance(max_seq_len, int) or max_seq_len < 1:
+        raise ValueError(f"max_seq_len must be a positive int (a bucket size) or None, got {max_seq_len!r}")
+    kept = [b for b in buckets if b.variant.seq_len <= max_seq_len]
+    if not kept:
+        raise ValueError(
+            f"max_seq_len {max_seq_len} is below the smallest bucket ({buckets[0].variant.seq_len}); pass one of the "
+            f"buckets {', '.join(str(b.variant.seq_len) for b in buckets)} or None"
+        )
+    return kept
 
 
 def _check_options(threshold, on_overflow) -> None:

@@ -162,18 +162,24 @@ def _upstream_decode(logits: np.ndarray, labels: list[str]) -> list[tuple[int, i
     return [(s.start, s.end, s.entity_type, s.score) for s in out[0]]
 
 
-def test_windowed_text_equals_upstream_run_per_window(rt, upstream, tiny_trained_artifacts):
+@pytest.mark.parametrize("max_seq_len", [None, 256], ids=["every-bucket", "capped-256"])
+def test_windowed_text_equals_upstream_run_per_window(rt, upstream, tiny_trained_artifacts, max_seq_len):
     """Exact rule, computed without the runtime: plan the windows from the manifest's limits and upstream's
     tokenizer, run upstream on each window's text, keep each start row from the window owning it (spans past a
-    window's end are -inf), decode once with upstream's decoder; the runtime must give the same entities."""
+    window's end are -inf), decode once with upstream's decoder; the runtime must give the same entities.
+    With max_seq_len the largest bucket allowed sets the windows (an app trading context for memory)."""
+    from runtime import GLiNERLiteRT
     from runtime.words import split_words
     from validate.reference import upstream_reference
 
+    if max_seq_len is not None:
+        rt = GLiNERLiteRT.from_pretrained(tiny_trained_artifacts, "fp32", num_threads=1, max_seq_len=max_seq_len)
     text = long_text()
     manifest = json.loads((tiny_trained_artifacts / "manifest.json").read_text())
     cfg = manifest["config"]
     text_graphs = [g for a in manifest["artifacts"].values() for g in a["graphs"]
-                   if g["variant"].startswith("text_encoder_") and g["variant"].endswith("_fp32")]
+                   if g["variant"].startswith("text_encoder_") and g["variant"].endswith("_fp32")
+                   and g["inputs"][0]["shape"][1] <= (max_seq_len or 10**9)]
     seq_lens = [g["inputs"][0]["shape"][1] for g in text_graphs]
     max_tokens = max(min(s, g["max_valid_tokens"]) for s, g in zip(seq_lens, text_graphs))
     max_words = min(cfg["max_len"], max(seq_lens))

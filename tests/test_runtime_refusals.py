@@ -394,3 +394,8 @@ def test_bundle_renamed_over_after_load_is_never_served(bundle, tiny_trained_art
     os.replace(other, bundle / "gliner_bi_fp32.tflite")
     model.clear_label_cache()
     assert model.predict_entities(TEXT, CORE_LABELS) == before
+
+
+def test_max_seq_len_below_every_bucket_is_refused(tiny_trained_artifacts):
+    _refused(ValueError, r"max_seq_len 32 is below the smallest bucket \(256\)", "pass one of the buckets 256, 512",
+             lambda: _open(tiny_trained_artifacts, max_seq_len=32))

@@ -1,4 +1,5 @@
-"""Full-size architecture (base-random): wrapper parity and one real conversion at S=256. `pytest -m slow`."""
+"""Full-size architecture (base-random): wrapper parity, a bundle of S=256 and S=4096 converted and validated (a
+text filling 95% of 4096 tokens among the inputs), and the memory-bounded forms at 4096. `pytest -m slow`."""
 
 from __future__ import annotations
 
@@ -27,21 +28,37 @@ def test_base_wrapper_matches_upstream(base_random_dir, labels):
         assert diff <= 1e-5 * max(1.0, scale), f"max abs diff {diff:.3g}"
 
 
+def test_base_memory_bounded_forms_match_upstream_at_4096(base_random_dir):
+    """Query-blocked global attention (512 queries per block at 4096) and the chunked span head, at full size on a
+    text filling 95% of the bucket."""
+    from tests.test_wrappers import _fill, _wrapper_diff
+    from wrappers import TextEncoderWrapper
+
+    model = load_gliner(str(base_random_dir))
+    assert TextEncoderWrapper(model, 4096).global_block == 512
+    diff, scale = _wrapper_diff(model, _fill(model, 4096), CORE_LABELS, seq_len=4096)
+    assert diff <= 1e-5 * max(1.0, scale), f"max abs diff {diff:.3g}"
+
+
 def test_base_conversion_and_parity(base_random_dir, tmp_path):
     from common.tflite import non_builtin_ops
     from common import manifest as mf
     from validate import harness
-    from validate.suite import load_suite
 
     out = tmp_path / "art"
-    convert_into(base_random_dir, out, seq_lens=(256,), precisions=("fp32",))
+    # The bundle layout; validate's suite adds texts filling ~50% and ~95% of each bucket (here 4096 tokens).
+    convert_into(base_random_dir, out, seq_lens=(256, 4096), precisions=("fp32",), layouts=("bundle",))
     man = mf.read(out)
     for e in man.artifacts.values():
         assert not non_builtin_ops(out / e.file)
-    text = man.artifacts["text_encoder_seq256_fp32"]
-    assert text.peak_rss_bytes < 6e9
+    bundle = man.artifacts["gliner_bi_fp32"]
+    assert [g.signature for g in bundle.graphs] == ["labels_encoder", "text_encoder_seq256", "text_encoder_seq4096"]
+    assert bundle.peak_rss_bytes < 6e9
     model = load_gliner(str(base_random_dir))
-    results, _ = harness.run(model, man, out, log=lambda *a: None, items=load_suite()[:30], judge_entities=False)
+    items = harness.suite_items(model, [256, 4096], limit=20)
+    assert any(len(it.text) > 8000 for it in items)  # the 4096 fill texts are in
+    results, _ = harness.run(model, man, out, log=lambda *a: None, items=items, judge_entities=False)
+    assert len(results) == 3
     for r in results:
         assert r.passed, (str(r.variant), r.failures)
         if r.variant.component.value == "text":

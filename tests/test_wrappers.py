@@ -42,6 +42,22 @@ def _wrapper_diff(model, text, labels, seq_len=S, **wrapper_kwargs):
     return float(np.abs(got - want).max()), float(np.abs(want).max())
 
 
+def test_spans_past_the_text_score_as_upstream_scores_them(tiny_trained_dir):
+    """Upstream zeroes the index of a span that ends past the text and so scores it as span (0, 0); the graph
+    does the same (its span head slices instead of gathering, and reads span_idx only for that)."""
+    model = load_gliner(str(tiny_trained_dir))
+    ref = upstream_reference(model, TEXTS["punctuation"], CORE_LABELS)
+    inputs = candidate_inputs(ref, S, model.config.max_width)
+    with torch.no_grad():
+        out = TextEncoderWrapper(model, S).eval()(**_torch_inputs(inputs.arrays))["logits"][0].numpy()
+    w, c = ref.num_words, len(CORE_LABELS)
+    invalid = ~valid_span_mask(w, model.config.max_width)
+    assert invalid.any()
+    got, want = out[:w, :, :c], ref.logits[:w, :, :c]
+    assert np.abs(got[invalid] - want[invalid]).max() <= 1e-5 * max(1.0, float(np.abs(want).max()))
+    assert np.abs(got[invalid] - got[0, 0]).max() == 0.0
+
+
 def _fill(model, seq_len=S):
     return fill_text(lambda text: adapter.count_text_tokens(model, text), seq_len)
 

@@ -38,7 +38,7 @@ class FusedHeadWeights(nn.Module):
         return cls._instances[span]
 
 
-# Span rows scored at once by the span head: [rows, 4 x hidden] float32 per live tensor (64 MB at hidden 512).
+# Spans scored at once by the span head: [rows, 4 x hidden] float32 per live tensor (64 MB at hidden 512).
 SPAN_CHUNK_ROWS = 8192
 
 
@@ -144,20 +144,31 @@ class TextEncoderWrapper(nn.Module):
         qt = F.linear(hw.w2_t, prompts)  # [4D, C] = W2^T P^T
         c = F.linear(prompts, hw.b2[None])[:, 0]  # [C] = P b2
 
-        def score(rows: torch.Tensor) -> torch.Tensor:
-            h = (torch.index_select(a, 0, rows[:, 0]) + torch.index_select(b, 0, rows[:, 1])).relu()  # [n, 4D]
+        def score(h: torch.Tensor) -> torch.Tensor:
             # Two batches, not h @ qt: with both operands computed at run time a 2-D (or batch-1) matmul is
             # lowered to a FULLY_CONNECTED that XNNPACK declines (TFLite's reference kernel: 6% of int8 S=256
-            # at base); a batch of two stays a BATCH_MATMUL, which XNNPACK runs. Rows split evenly: S is even.
+            # at base); a batch of two stays a BATCH_MATMUL, which XNNPACK runs. Rows split evenly: K*r or S even.
             hb = h.reshape(2, h.shape[0] // 2, h.shape[1])
             return torch.bmm(hb, torch.cat([qt[None], qt[None]])).reshape(h.shape[0], -1) + c
 
-        n = span_idx.shape[0]
-        chunk = self.span_chunk or n
-        if chunk >= n:
-            return score(span_idx)
-        # [S*K, 4D] is 805 MB at S = 8192 for base (three such tensors live at once): score it in row chunks.
-        return torch.cat([score(span_idx[i : i + chunk]) for i in range(0, n, chunk)], dim=0)
+        # Span (s, s + k) is row s*K + k of span_idx, so its start half is a[s] and its end half b[s + k]: the
+        # K end rows of start s are K shifted slices of b. Slices, not a gather by span_idx: index_select lowers
+        # to builtin GATHER_ND + SELECT_V2 ops that XNNPACK does not take, and every one splits the graph
+        # (measured: S=8192 peaked 1.9 GB above the loaded model with gathers). Rows past S are zero: those
+        # spans end past the text, and decoding never reads them.
+        n_words, k_max = words.shape[0], self.max_width
+        b = F.pad(b, (0, 0, 0, k_max - 1))
+        rows = max(2, (self.span_chunk or n_words * k_max) // k_max)  # starts per chunk (>= 2: even row count)
+        parts = []
+        for s0 in range(0, n_words, rows):
+            r = min(rows, n_words - s0)
+            ends = torch.stack([b[s0 + k : s0 + k + r] for k in range(k_max)], dim=1)  # [r, K, 4D]
+            parts.append(score((a[s0 : s0 + r, None, :] + ends).relu().reshape(r * k_max, -1)))
+        logits = torch.cat(parts, dim=0) if len(parts) > 1 else parts[0]  # [S*K, C]
+        # Upstream scores a span it zeroed (span_idx row (0, 0): it ends past the text) as the span (0, 0): so
+        # does this graph, and span_idx stays the input it is in the seed's contract.
+        zeroed = (span_idx[:, :1] + span_idx[:, 1:]) == 0
+        return torch.where(zeroed, logits[:1], logits)
 
     def forward(self, input_ids, attention_mask, first_subword_positions, word_valid_mask, labels_embeds, span_idx):
         tokens = self.encode_tokens(input_ids, attention_mask)[0]  # [S, D]
