@@ -39,10 +39,15 @@ def _child(repo: str, artifacts: str, precision: str, threads: int, kwargs: dict
     def rss() -> int:
         return proc_kib_bytes("/proc/self/status", "VmRSS")
 
+    def anon() -> int:
+        # RssAnon: what the kernel cannot drop. The rest (RssFile: the mapped model and weight cache) is clean
+        # page cache it reclaims under memory pressure and shares between processes.
+        return proc_kib_bytes("/proc/self/status", "RssAnon")
+
     t0 = time.perf_counter()
     model = GLiNERLiteRT.from_pretrained(artifacts, precision=precision, num_threads=threads, **kwargs)
     model.encode_labels(LABELS)  # labels cached: the rows time the text path
-    out = {"open_s": time.perf_counter() - t0, "rss_open": rss(), "texts": []}
+    out = {"open_s": time.perf_counter() - t0, "rss_open": rss(), "anon_open": anon(), "texts": []}
     for text in texts:
         t = time.perf_counter()
         ents = model.predict_entities(text, LABELS)
@@ -53,7 +58,7 @@ def _child(repo: str, artifacts: str, precision: str, threads: int, kwargs: dict
             model.predict_entities(text, LABELS)
             warm.append(time.perf_counter() - t)
         out["texts"].append({"first_s": first, "warm_s": statistics.median(warm), "rss_after": rss(),
-                             "entities": len(ents)})
+                             "anon_after": anon(), "entities": len(ents)})
     return out
 
 
@@ -163,14 +168,20 @@ def render(b: dict) -> str:
                    f"{len(c['sizes'])} .tflite file(s), {size:,.1f} MB; weight cache left on disk "
                    f"{c['cache_bytes'] / 1e6:,.1f} MB")
     bt = b["bucket_texts"]
-    out += ["", "## Memory: RSS (MiB) after opening and after each text in turn", "",
+    anon = "anon_open" in cfgs[0]["runs"]["warm"]
+    out += ["", "## Memory: RSS (MiB) after opening and after each text in turn"
+            + (" (in brackets: RssAnon, the part the kernel cannot reclaim; the rest is the mapped model and "
+               "weight cache, clean page cache)" if anon else ""), "",
             "| configuration | phase | open (s) | after open | " + " | ".join(f"{t['tokens']} tok" for t in bt) + " |",
             "|---|---|---:|---:|" + "---:|" * len(bt)]
     for c in cfgs:
         for phase in ("cold", "warm"):
             r = c["runs"][phase]
-            out.append(f"| {c['name']} | {phase} | {r['open_s']:.2f} | {_mib(r['rss_open'])} | "
-                       + " | ".join(_mib(t["rss_after"]) for t in r["texts"]) + " |")
+            def cell(total, a):
+                return _mib(total) + (f" ({_mib(a)})" if a is not None else "")
+
+            out.append(f"| {c['name']} | {phase} | {r['open_s']:.2f} | {cell(r['rss_open'], r.get('anon_open'))} | "
+                       + " | ".join(cell(t["rss_after"], t.get("anon_after")) for t in r["texts"]) + " |")
     out += ["", "## Latency per text (ms): first call / warm", "",
             "| configuration | phase | " + " | ".join(f"{t['tokens']} tok" for t in bt) + " |",
             "|---|---|" + "---:|" * len(bt)]
@@ -210,18 +221,23 @@ def main(argv=None) -> int:
     ap.add_argument("--doc", type=Path)
     ap.add_argument("--render-only", action="store_true", help="redraw --doc from --json")
     a = ap.parse_args(argv)
+    if not (a.render_only or a.config):
+        raise SystemExit("give at least one --config")
+    return emit(a, lambda: measure([parse_config(c) for c in a.config], a.precision, a.threads, a.runs), render)
+
+
+def emit(a, measure_fn, render_fn) -> int:
+    """The JSON is the truth: measure and write it (unless --render-only reads it back), then draw --doc from it."""
     from common.files import atomic_write_bytes
 
     if a.render_only:
         b = json.loads(a.json.read_text())
     else:
-        if not a.config:
-            raise SystemExit("give at least one --config")
-        b = measure([parse_config(c) for c in a.config], a.precision, a.threads, a.runs)
+        b = measure_fn()
         atomic_write_bytes(a.json, (json.dumps(b, indent=1) + "\n").encode())
     if a.doc:
-        atomic_write_bytes(a.doc, render(b).encode())
-    print(render(b))
+        atomic_write_bytes(a.doc, render_fn(b).encode())
+    print(render_fn(b))
     return 0
 
 
