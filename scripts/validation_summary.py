@@ -20,9 +20,11 @@ def rows(reports: list[Path]) -> tuple[list[str], float, float]:
         for r in rep["results"]:
             st = r["stats"]
             verdict = "pass" if r["passed"] else "**FAIL**"
+            # A bundle's rows share its file: name the graph (bundle/signature) instead.
+            name = r["variant"] if r.get("layout") == "bundle" else r["file"]
             if r["component"] == "labels":
                 ls = st["labels"]
-                out.append(f"| {r['file']} | {ls['labels']} labels | {ls['max_abs']:.2e} | {ls['relative_error']:.2e} | "
+                out.append(f"| {name} | {ls['labels']} labels | {ls['max_abs']:.2e} | {ls['relative_error']:.2e} | "
                            f"{ls['nonfinite']} | min cosine {ls['min_cosine']:.6f} | | | | {verdict} |")
                 continue
             u, a = st["upstream_labels"], st.get("tflite_labels", {})
@@ -32,7 +34,7 @@ def rows(reports: list[Path]) -> tuple[list[str], float, float]:
             n = u["decision_points"]
             f1 = [a.get("entities", {}).get(t, {}).get("f1") for t in ("0.3", "0.5")]
             out.append(
-                f"| {r['file']} | {u['items']} | {u['max_abs_diff']:.2e} | {u['relative_error']:.2e} | {u['nonfinite']} | "
+                f"| {name} | {u['items']} | {u['max_abs_diff']:.2e} | {u['relative_error']:.2e} | {u['nonfinite']} | "
                 f"{u['flips']['0.3']} / {n} | {u['flips']['0.5']} / {n} | "
                 + " | ".join("–" if x is None else f"{x:.4f}" for x in f1) + f" | {verdict} |"
             )
