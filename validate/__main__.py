@@ -14,7 +14,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--artifacts", required=True, type=Path, help="folder with manifest.json")
     p.add_argument("--report", type=Path, help="where report.json/.md and plots go (default: ARTIFACTS/report)")
     p.add_argument("--thresholds", nargs="+", type=float, default=[0.3, 0.5])
-    p.add_argument("--only", nargs="+", metavar="VARIANT", help="validate only these artifacts (file stems)")
+    p.add_argument("--only", nargs="+", metavar="GRAPH",
+                   help="validate only these graphs: seed file stems (text_encoder_seq256_int8) or bundle/signature "
+                   "(gliner_bi_int8/text_encoder_seq256); a text graph brings its labels encoder")
     p.add_argument("--threads", type=int, default=2, help="LiteRT threads (default: %(default)s)")
     p.add_argument("--suite-limit", type=int, metavar="N",
                    help="only the first N bundled suite texts (the bucket-filling texts are always run); "
