@@ -82,6 +82,17 @@ def building_dir(dest: Path):
         raise
 
 
+def writable_dir(folder: Path) -> OSError | None:
+    """Creates `folder` if missing and writes a temporary file in it: None if that worked, else the error."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+        return None
+    except OSError as e:
+        return e
+
+
 def remove_stale_temps(folder: Path) -> list[Path]:
     """Removes the temporaries a killed run left in `folder` (files and folders); returns what it removed."""
     removed = []

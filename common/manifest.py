@@ -177,6 +177,13 @@ class _Reader:
             raise self.fail(f"{where}.{key}", f"must be > 0, got {v!r}")
         return v
 
+    def parsed(self, d: dict, key: str, where: str, parse):
+        """A string field turned into a value by `parse` (Precision.parse, Layout, Variant.from_stem)."""
+        try:
+            return parse(self.get(d, key, where, str))
+        except ValueError as e:
+            raise self.fail(f"{where}.{key}", str(e)) from None
+
     def sha(self, d: dict, where: str) -> str:
         v = self.get(d, "sha256", where, str)
         if not _SHA256.fullmatch(v):
@@ -242,14 +249,8 @@ def read(folder: Path) -> Manifest | None:
     for stem, a in r.obj(data.get("artifacts", {}), "artifacts").items():
         where = f"artifacts.{stem}"
         a = r.obj(a, where)
-        try:
-            precision = Precision.parse(r.get(a, "precision", where, str))
-        except ValueError as e:
-            raise r.fail(f"{where}.precision", str(e)) from None
-        try:
-            layout = Layout(r.get(a, "layout", where, str))
-        except ValueError:
-            raise r.fail(f"{where}.layout", f"must be one of {', '.join(x.value for x in Layout)}") from None
+        precision = r.parsed(a, "precision", where, Precision.parse)
+        layout = r.parsed(a, "layout", where, Layout)
         graphs = []
         raw_graphs = a.get("graphs")
         if not isinstance(raw_graphs, list) or not raw_graphs:
@@ -257,10 +258,7 @@ def read(folder: Path) -> Manifest | None:
         for i, g in enumerate(raw_graphs):
             gw = f"{where}.graphs[{i}]"
             g = r.obj(g, gw)
-            try:
-                variant = Variant.from_stem(r.get(g, "variant", gw, str))
-            except ValueError as e:
-                raise r.fail(f"{gw}.variant", str(e)) from None
+            variant = r.parsed(g, "variant", gw, Variant.from_stem)
             if variant.precision is not precision:
                 raise r.fail(f"{gw}.variant", f"{variant} is not of the file's precision {precision}")
             graphs.append(Graph(

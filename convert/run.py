@@ -7,13 +7,14 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import manifest as mf
-from common.files import atomic_write_bytes, building_dir, publish_file, remove_stale_temps, temp_dir, temp_file
+from common.files import (
+    atomic_write_bytes, building_dir, publish_file, remove_stale_temps, temp_dir, temp_file, writable_dir,
+)
 from common.machine import tool_versions
 from common.memory import peak_rss_bytes, reset_peak_rss
 from common.tflite import non_builtin_ops, sha256_file, signatures_io
@@ -98,11 +99,8 @@ def check_output_dir(out: Path, source_folder: Path | None = None) -> None:
                 f"--out {out} is the source model's folder (or inside it): conversion would overwrite its "
                 "gliner_config.json and tokenizers. Pick another folder, e.g. build/<model name>"
             )
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out):
-            pass
-    except OSError as e:
+    e = writable_dir(out)
+    if e is not None:
         raise SourceError(f"--out {out} is not writable ({e.strerror or e}); pick another folder or fix its permissions")
 
 

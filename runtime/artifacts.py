@@ -12,7 +12,7 @@ from pathlib import Path
 
 from common import manifest as mf
 from common.inputs import LABELS_INPUTS, LABELS_OUTPUT, TEXT_INPUTS, TEXT_OUTPUT, input_shapes, output_shape
-from common.tflite import weights_precision
+from common.tflite import sha256_stream, weights_precision
 from common.variants import Component, Layout, Precision, Variant
 from runtime import cache as weight_cache
 
@@ -63,6 +63,24 @@ def _differences(got: dict, want: dict, says: str = "the contract says") -> list
 
     return [f"{n}: {show(got.get(n))} ({says} {show(want.get(n))})"
             for n in list(want) + [n for n in got if n not in want] if got.get(n) != want.get(n)]
+
+
+def _check_size(path: Path, record: str, got: int, want: int) -> None:
+    """`record` is the manifest field holding the file's facts (artifacts.<stem>)."""
+    if got != want:
+        shown = f"more than {want}" if got > want else str(got)
+        raise ArtifactError(
+            f"{path}: {shown} bytes, the manifest's {record}.bytes says {want}: the file is truncated or was "
+            f"replaced; {_REFETCH}"
+        )
+
+
+def _check_digest(path: Path, record: str, got: str, want: str) -> None:
+    if got != want:
+        raise ArtifactError(
+            f"{path}: sha256 {got[:16]}... does not match the manifest's {want[:16]}... ({record}.sha256): the file "
+            f"is corrupt or was replaced; {_REFETCH}"
+        )
 
 
 class Artifacts:
@@ -164,18 +182,10 @@ class Artifacts:
             raise FileNotFoundError(
                 f"{path} ({field}) cannot be read ({e.strerror or e}); {_convert_hint(self.folder, self.precision)}"
             ) from None
-        if size is not None and len(data) != size:
-            got = f"more than {size}" if len(data) > size else str(len(data))
-            raise ArtifactError(
-                f"{path}: {got} bytes, the manifest's {field.rsplit('.', 1)[0]}.bytes says {size}: the file is "
-                f"truncated or was replaced; {_REFETCH}"
-            )
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != sha256:
-            raise ArtifactError(
-                f"{path}: sha256 {digest[:16]}... does not match the manifest's {sha256[:16]}... "
-                f"({field.rsplit('.', 1)[0]}.sha256): the file is corrupt or was replaced; {_REFETCH}"
-            )
+        record = field.rsplit(".", 1)[0]
+        if size is not None:
+            _check_size(path, record, len(data), size)
+        _check_digest(path, record, hashlib.sha256(data).hexdigest(), sha256)
         return data
 
     def side_file_bytes(self, name: str) -> bytes:
@@ -270,21 +280,9 @@ class Artifacts:
             os.close(fd)
 
     def _verify_fd(self, fd: int, path: Path, field: str, art: mf.ArtifactFile) -> None:
-        size = os.fstat(fd).st_size
-        if size != art.bytes:
-            raise ArtifactError(
-                f"{path}: {size} bytes, the manifest's {field}.bytes says {art.bytes}: the file is truncated or was "
-                f"replaced; {_REFETCH}"
-            )
-        h = hashlib.sha256()
+        _check_size(path, field, os.fstat(fd).st_size, art.bytes)
         with os.fdopen(os.dup(fd), "rb") as f:
-            while block := f.read(1 << 22):
-                h.update(block)
-        if h.hexdigest() != art.sha256:
-            raise ArtifactError(
-                f"{path}: sha256 {h.hexdigest()[:16]}... does not match the manifest's {art.sha256[:16]}... "
-                f"({field}.sha256): the file is corrupt or was replaced; {_REFETCH}"
-            )
+            _check_digest(path, field, sha256_stream(f), art.sha256)
 
     def _check_precision(self, art: mf.ArtifactFile, stem: str, data) -> None:
         found = weights_precision(data)

@@ -3,9 +3,10 @@ user's cache directory; keyed by the file's sha256 and the LiteRT version, never
 
 from __future__ import annotations
 
-import tempfile
 from importlib import metadata
 from pathlib import Path
+
+from common.files import writable_dir
 
 # A hidden folder in the artifacts folder: not listed in the manifest, so checksums and validation ignore it.
 CACHE_DIRNAME = ".litert-cache"
@@ -14,16 +15,6 @@ CACHE_DIRNAME = ".litert-cache"
 def user_cache_dir() -> Path:
     """The per-user fallback (~/.cache/gliner-litert); pass `cache_dir` to put it elsewhere."""
     return Path.home() / ".cache" / "gliner-litert"
-
-
-def _writable(folder: Path) -> bool:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder):
-            pass
-        return True
-    except OSError:
-        return False
 
 
 def cache_file(artifacts: Path, file_sha256: str, cache_dir: str | Path | bool | None = None) -> Path | None:
@@ -43,7 +34,7 @@ def cache_file(artifacts: Path, file_sha256: str, cache_dir: str | Path | bool |
     name = f"{file_sha256[:32]}-litert{version}.xnnpack_cache"
     candidates = [Path(cache_dir)] if cache_dir not in (None, True) else [Path(artifacts) / CACHE_DIRNAME, user_cache_dir()]
     for folder in candidates:
-        if _writable(folder):
+        if writable_dir(folder) is None:
             return folder / name
     return None
 

@@ -74,35 +74,37 @@ def run_child(repo: Path, artifacts: Path, precision: str, threads: int, kwargs:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def texts_by_tokens(artifacts: Path, targets) -> list[dict]:
-    """Texts whose token counts (the artifacts' text tokenizer, specials included) are close to each target."""
+def _pool(artifacts: Path):
+    """The benchmark's word pool (the suite's fill sentences) and the artifacts' text tokenizer."""
     from tokenizers import Tokenizer
 
     from runtime.words import split_words
     from validate.suite import FILL_SENTENCES
 
     tok = Tokenizer.from_file(str(artifacts / "text_tokenizer" / "tokenizer.json"))
-    words = [w for w, _, _ in split_words(" ".join(FILL_SENTENCES * 8))]
-    out = []
-    for target in targets:
-        n = 1
-        while n < len(words) and len(tok.encode(words[: n + 1], is_pretokenized=True).ids) <= target:
-            n += 1
-        text = " ".join(words[:n])
-        out.append({"words": n, "tokens": len(tok.encode(words[:n], is_pretokenized=True).ids), "text": text})
-    return out
+    return [w for w, _, _ in split_words(" ".join(FILL_SENTENCES * 8))], tok
+
+
+def _text(words: list[str], tok, n: int) -> dict:
+    return {"words": n, "tokens": len(tok.encode(words[:n], is_pretokenized=True).ids), "text": " ".join(words[:n])}
+
+
+def texts_by_tokens(artifacts: Path, targets) -> list[dict]:
+    """The longest prefixes of the pool whose token counts (specials included) stay within each target."""
+    import itertools
+
+    from runtime.windows import tokens_per_word
+
+    words, tok = _pool(artifacts)
+    # Pre-tokenized words are encoded one by one, so a prefix's tokens are its words' tokens plus the specials.
+    used = [tok.num_special_tokens_to_add(False) + c for c in
+            itertools.accumulate(tokens_per_word(tok.encode(words, is_pretokenized=True).word_ids, len(words)))]
+    return [_text(words, tok, max(1, sum(u <= target for u in used))) for target in targets]
 
 
 def texts_by_words(artifacts: Path, counts) -> list[dict]:
-    from tokenizers import Tokenizer
-
-    from runtime.words import split_words
-    from validate.suite import FILL_SENTENCES
-
-    tok = Tokenizer.from_file(str(artifacts / "text_tokenizer" / "tokenizer.json"))
-    words = [w for w, _, _ in split_words(" ".join(FILL_SENTENCES * 8))]
-    return [{"words": n, "tokens": len(tok.encode(words[:n], is_pretokenized=True).ids), "text": " ".join(words[:n])}
-            for n in counts]
+    words, tok = _pool(artifacts)
+    return [_text(words, tok, n) for n in counts]
 
 
 def parse_config(spec: str) -> dict:
