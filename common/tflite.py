@@ -76,7 +76,7 @@ def weights_precision(data: bytes):
 
     The recipes of common.variants leave distinct marks: fp32 has no int8 tensor; int8w (weight-only) has int8
     weights that only DEQUANTIZE ops read; int8 (dynamic-range) has int8 weights read directly by compute ops
-    (FULLY_CONNECTED, EMBEDDING_LOOKUP, ...), its weight-only head aside.
+    (FULLY_CONNECTED, EMBEDDING_LOOKUP, ...).
     """
     from ai_edge_litert import schema_py_generated as schema
 
