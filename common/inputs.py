@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from common.variants import LABEL_TOKENS, MAX_LABELS, Component
+from common.variants import LABEL_TOKENS, Component
 
 # Names the seed's apps feed and read; the .tflite signatures carry exactly these.
 TEXT_INPUTS = (
@@ -18,21 +18,23 @@ LABELS_INPUTS = ("input_ids", "attention_mask")
 LABELS_OUTPUT = "labels_embeds"
 
 
-def input_shapes(component: Component, seq_len: int | None, max_width: int, hidden: int) -> dict[str, tuple]:
-    """Static shapes of a graph's inputs, in signature order."""
+def input_shapes(component: Component, seq_len: int | None, max_width: int, hidden: int, max_types: int
+                 ) -> dict[str, tuple]:
+    """Static shapes of a graph's inputs, in signature order. `max_types` (the model config's) is the labels a
+    call takes: the labels encoder's rows and the text graph's label columns."""
     if component is Component.LABELS:
-        return {n: (MAX_LABELS, LABEL_TOKENS) for n in LABELS_INPUTS}
+        return {n: (max_types, LABEL_TOKENS) for n in LABELS_INPUTS}
     s = seq_len
     return {
         "input_ids": (1, s), "attention_mask": (1, s), "first_subword_positions": (1, s),
-        "word_valid_mask": (1, s), "labels_embeds": (1, MAX_LABELS, hidden), "span_idx": (1, s * max_width, 2),
+        "word_valid_mask": (1, s), "labels_embeds": (1, max_types, hidden), "span_idx": (1, s * max_width, 2),
     }
 
 
-def output_shape(component: Component, seq_len: int | None, max_width: int, hidden: int) -> tuple:
+def output_shape(component: Component, seq_len: int | None, max_width: int, hidden: int, max_types: int) -> tuple:
     if component is Component.LABELS:
-        return (MAX_LABELS, hidden)
-    return (1, seq_len, max_width, MAX_LABELS)
+        return (max_types, hidden)
+    return (1, seq_len, max_width, max_types)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def first_subword_positions(word_ids: Sequence[int | None]) -> list[int]:
 
 def build_text_inputs(
     input_ids: Sequence[int], word_ids: Sequence[int | None], num_words: int, seq_len: int, max_width: int,
-    labels_embeds: np.ndarray, pad_token_id: int = 0,
+    labels_embeds: np.ndarray, pad_token_id: int = 0, *, max_types: int,
 ) -> TextInputs:
     """Words already tokenized (ids and word_ids of one encoding, special tokens included) -> graph inputs.
 
@@ -73,8 +75,8 @@ def build_text_inputs(
         raise ValueError(f"{n_tok} tokens do not fit seq_len {seq_len}; pick a larger bucket or split the text")
     if num_words > seq_len:
         raise ValueError(f"{num_words} words do not fit seq_len {seq_len}")
-    if labels_embeds.ndim != 2 or labels_embeds.shape[0] > MAX_LABELS:
-        raise ValueError(f"labels_embeds must be [<= {MAX_LABELS}, hidden], got {labels_embeds.shape}")
+    if labels_embeds.ndim != 2 or labels_embeds.shape[0] > max_types:
+        raise ValueError(f"labels_embeds must be [<= {max_types} (config.max_types), hidden], got {labels_embeds.shape}")
 
     ids = np.full((1, seq_len), pad_token_id, np.int32)
     ids[0, :n_tok] = input_ids
@@ -91,7 +93,7 @@ def build_text_inputs(
     keep = (ends < num_words)[:, None]
     span_idx = np.where(keep, np.stack([starts, ends], axis=1), 0).astype(np.int32)[None]
 
-    labels = np.zeros((1, MAX_LABELS, labels_embeds.shape[1]), np.float32)
+    labels = np.zeros((1, max_types, labels_embeds.shape[1]), np.float32)
     labels[0, : labels_embeds.shape[0]] = labels_embeds
     arrays = {
         "input_ids": ids, "attention_mask": mask, "first_subword_positions": positions, "word_valid_mask": valid,
@@ -100,18 +102,20 @@ def build_text_inputs(
     return TextInputs(arrays=arrays, num_words=num_words, num_tokens=n_tok)
 
 
-def build_labels_inputs(encodings: Sequence[Sequence[int]], empty_encoding: Sequence[int]) -> dict[str, np.ndarray]:
-    """Token ids of up to 25 labels (special tokens included) -> [25, 32] ids and mask.
+def build_labels_inputs(encodings: Sequence[Sequence[int]], empty_encoding: Sequence[int], max_types: int
+                        ) -> dict[str, np.ndarray]:
+    """Token ids of up to max_types labels (special tokens included) -> [max_types, 32] ids and mask.
 
     Rows past the last label hold the encoding of the empty string ([CLS] [SEP]): a row with no attended
     token would be a softmax over nothing. Ids past 32 are cut, keeping the final [SEP] as a truncating
     tokenizer does.
     """
-    if len(encodings) > MAX_LABELS:
-        raise ValueError(f"{len(encodings)} labels in one call; the labels encoder takes at most {MAX_LABELS}")
-    ids = np.zeros((MAX_LABELS, LABEL_TOKENS), np.int32)
-    mask = np.zeros((MAX_LABELS, LABEL_TOKENS), np.int32)
-    rows = list(encodings) + [empty_encoding] * (MAX_LABELS - len(encodings))
+    if len(encodings) > max_types:
+        raise ValueError(f"{len(encodings)} labels in one call; the labels encoder takes at most {max_types} "
+                         "(config.max_types)")
+    ids = np.zeros((max_types, LABEL_TOKENS), np.int32)
+    mask = np.zeros((max_types, LABEL_TOKENS), np.int32)
+    rows = list(encodings) + [empty_encoding] * (max_types - len(encodings))
     for i, row in enumerate(rows):
         row = list(row)
         if len(row) > LABEL_TOKENS:

@@ -20,7 +20,6 @@ SEQ_LENS: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048, 4096, 8192)
 # otherwise; 64 keeps every ladder step a whole number of the bi-v2 family's 64-token half windows).
 SEQ_LEN_STEP = 64
 MAX_SEQ_LEN = 8192
-MAX_LABELS = 25  # labels per text-graph call (gliner-bi-base-v2.0 max_types); more run in groups
 LABEL_TOKENS = 32  # tokens per label row of the labels encoder
 
 

@@ -20,7 +20,8 @@ def build_wrapper(model, variant: Variant, fuse_span_head: bool = True) -> torch
 
 def sample_inputs(model, variant: Variant) -> dict[str, torch.Tensor]:
     """Tracing inputs with the contract's shapes and dtypes (int32 ids: LiteRT's integer width)."""
-    shapes = input_shapes(variant.component, variant.seq_len, model.config.max_width, model.config.hidden_size)
+    cfg = model.config
+    shapes = input_shapes(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types)
     out = {}
     for name, shape in shapes.items():
         if name == "labels_embeds":

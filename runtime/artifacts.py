@@ -214,21 +214,21 @@ class Artifacts:
 
     def _check_contract(self, variant: Variant) -> None:
         """The manifest's record of a graph against the contract its config implies (common/inputs.py): a config
-        that does not describe the graphs (max_width, hidden_size) would fail later inside LiteRT's RESHAPE."""
+        that does not describe the graphs (max_width, hidden_size, max_types) would fail later inside LiteRT's RESHAPE."""
         _, graph = self.graphs[variant]
         where = self._where[variant][1]
         c = self.config
         names = LABELS_INPUTS if variant.component is Component.LABELS else TEXT_INPUTS
         out_name = LABELS_OUTPUT if variant.component is Component.LABELS else TEXT_OUTPUT
-        shapes = input_shapes(variant.component, variant.seq_len, c.max_width, c.hidden_size)
+        shapes = input_shapes(variant.component, variant.seq_len, c.max_width, c.hidden_size, c.max_types)
         want_in = {n: (list(shapes[n]), "float32" if n in _FLOAT_TENSORS else "int32") for n in names}
-        want_out = {out_name: (list(output_shape(variant.component, variant.seq_len, c.max_width, c.hidden_size)),
+        want_out = {out_name: (list(output_shape(variant.component, variant.seq_len, c.max_width, c.hidden_size, c.max_types)),
                            "float32")}
         differ = _differences(_io(graph.inputs), want_in) + _differences(_io(graph.outputs), want_out)
         if differ:
             raise ArtifactError(
-                f"{self.folder / mf.MANIFEST}: {where} does not fit config.max_width {c.max_width} and "
-                f"config.hidden_size {c.hidden_size}: {'; '.join(differ)}. The config and the graph records disagree "
+                f"{self.folder / mf.MANIFEST}: {where} does not fit config.max_width {c.max_width}, "
+                f"config.hidden_size {c.hidden_size} and config.max_types {c.max_types}: {'; '.join(differ)}. The config and the graph records disagree "
                 f"(one was edited); reconvert the folder with `python -m convert ... --force`"
             )
 

@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from common.inputs import LABELS_OUTPUT, TEXT_OUTPUT, build_labels_inputs, build_text_inputs
-from common.variants import MAX_LABELS, Precision
+from common.variants import Precision
 from runtime.artifacts import ArtifactError, Artifacts, Bucket
 from runtime.decoding import decode_spans
 from runtime.windows import Window, default_overlap, plan_windows, stitch, tokens_per_word
@@ -39,7 +39,7 @@ class PreparedText:
 
 @dataclass(frozen=True)
 class GraphCall:
-    """Stage 2's result: one text-graph call (one window, up to 25 labels) with its inputs built."""
+    """Stage 2's result: one text-graph call (one window, up to config.max_types labels) with its inputs built."""
 
     bucket: Bucket
     arrays: dict[str, np.ndarray]
@@ -109,7 +109,8 @@ class GLiNERLiteRT:
     # ------------------------------------------------------------------ labels
 
     def encode_labels(self, labels: Sequence[str]) -> np.ndarray:
-        """Label embeddings [N, hidden] from the labels encoder, run in groups of 25; cached by the label tuple.
+        """Label embeddings [N, hidden] from the labels encoder, run in groups of config.max_types;
+        cached by the label tuple.
 
         Labels are tokenized with the saved labels tokenizer (its normalizer lowercases if the model's does),
         as upstream's `labels_tokenizer(labels, truncation=True)`; the graph holds 32 tokens per label, so a
@@ -133,9 +134,11 @@ class GLiNERLiteRT:
                 stacklevel=3,
             )
         out = []
-        for g in range(0, len(encs), MAX_LABELS):
-            group = encs[g : g + MAX_LABELS]
-            emb = self.artifacts.run(self.artifacts.labels_variant, build_labels_inputs(group, self._empty_label))[LABELS_OUTPUT]
+        per_call = self.config.max_types
+        for g in range(0, len(encs), per_call):
+            group = encs[g : g + per_call]
+            arrays = build_labels_inputs(group, self._empty_label, per_call)
+            emb = self.artifacts.run(self.artifacts.labels_variant, arrays)[LABELS_OUTPUT]
             out.append(np.asarray(emb[: len(group)], np.float32))
         embeds = np.concatenate(out, axis=0)
         embeds.setflags(write=False)
@@ -194,7 +197,7 @@ class GLiNERLiteRT:
 
         Args:
             text: the text; empty or whitespace-only gives [].
-            labels: distinct, non-empty entity types; any number (run in groups of 25).
+            labels: distinct, non-empty entity types; any number (run in groups of config.max_types, 25 at base).
             threshold: keep spans whose probability is > threshold, in (0, 1).
             flat_ner: no overlapping entities (True) or nested but never crossing (False).
             multi_label: allow several labels on the same span.
@@ -320,16 +323,18 @@ class GLiNERLiteRT:
         raise ValueError(f"{n_tok} tokens / {n_words} words fit no bucket (largest holds {self.max_tokens} tokens)")
 
     def build_calls(self, prepared: PreparedText, window: Window, embeds: np.ndarray) -> list[GraphCall]:
-        """Stage 2: tokenize one window, pick the smallest bucket that holds it, build one call per 25 labels."""
+        """Stage 2: tokenize one window, pick the smallest bucket that holds it, build one call per config.max_types
+        labels."""
         enc = self._encode_window(prepared.words, window)
         n_words = window.stop - window.start
         bucket = self._bucket(len(enc.ids), n_words)
         calls = []
-        for g in range(0, embeds.shape[0], MAX_LABELS):
-            group = embeds[g : g + MAX_LABELS]
+        per_call = self.config.max_types
+        for g in range(0, embeds.shape[0], per_call):
+            group = embeds[g : g + per_call]
             inputs = build_text_inputs(
                 enc.ids, enc.word_ids, n_words, bucket.variant.seq_len, self.config.max_width, group,
-                pad_token_id=self.config.text_pad_token_id,
+                pad_token_id=self.config.text_pad_token_id, max_types=per_call,
             )
             calls.append(GraphCall(bucket, inputs.arrays, n_words, group.shape[0]))
         return calls

@@ -161,14 +161,50 @@ def build_base_random(out: Path, seed: int = 0) -> Path:
     return build_model(out, BASE_TEXT, BASE_LABELS, hidden_size=512, max_len=2048, seed=seed)
 
 
+# Every other fixture has gliner-bi-base-v2.0's max_width 12 and max_types 25: this one proves the graphs, the
+# validation and the runtime take both from the config (spans of 8 words, 10 labels a call, so 11+ labels run
+# in groups). markerV0's weights do not depend on max_width, so tiny-trained's weights stay meaningful.
+NARROW_CONFIG = dict(max_width=8, max_types=10)
+
+
+def derive(src: Path, out: Path, **config) -> Path:
+    """A copy of model folder `src` with gliner_config.json fields replaced: same weights, same tokenizers."""
+    import json
+    import shutil
+
+    from common.files import building_dir
+
+    cfg_path = src / "gliner_config.json"
+    cfg = json.loads(cfg_path.read_text())
+    unknown = sorted(set(config) - set(cfg))
+    if unknown:
+        raise ValueError(f"{cfg_path} has no field(s) {', '.join(unknown)}; derive only replaces existing fields")
+    with building_dir(out) as tmp:
+        for p in src.iterdir():
+            if p.name in ("TRAINING.md", "metrics.json"):
+                continue  # they describe src's training run, not this config
+            (shutil.copytree if p.is_dir() else shutil.copyfile)(p, tmp / p.name)
+        (tmp / "gliner_config.json").write_text(json.dumps({**cfg, **config}, indent=2) + "\n")
+    return out
+
+
+def build_tiny_narrow(out: Path, seed: int = 0) -> Path:
+    """tiny-trained (tests/fixtures, committed) with max_width 8 and max_types 10; `seed` is unused (no
+    random step)."""
+    return derive(ROOT / "tests" / "fixtures" / "tiny-trained", out, **NARROW_CONFIG)
+
+
+BUILDERS = {"tiny": build_tiny, "tiny-narrow": build_tiny_narrow, "base-random": build_base_random}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("which", choices=["tiny", "base-random"])
+    p.add_argument("which", choices=sorted(BUILDERS))
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    {"tiny": build_tiny, "base-random": build_base_random}[a.which](a.out, a.seed)
+    BUILDERS[a.which](a.out, a.seed)
     print(f"wrote {a.which} model to {a.out}")
     return 0
 

@@ -37,7 +37,7 @@ import unicodedata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common.variants import MAX_LABELS  # noqa: E402
+from validate.suite import MAX_LABELS  # noqa: E402
 from validate.suite import CATEGORIES as SUITE_CATEGORIES  # noqa: E402
 from validate.suite import CORE_LABELS  # noqa: E402
 

@@ -87,3 +87,20 @@ def tiny_trained_artifacts(tmp_path_factory, tiny_trained_dir) -> Path:
     out = tmp_path_factory.mktemp("artifacts") / "tiny-trained"
     convert_into(tiny_trained_dir, out, layouts=("bundle", "files"))
     return out
+
+
+@pytest.fixture(scope="session")
+def narrow_dir(tmp_path_factory) -> Path:
+    """tiny-trained with max_width 8 and max_types 10 (scripts/build_fixtures.py tiny-narrow): every other
+    fixture has base's 12 and 25, so this is what proves the pipeline takes both from the config."""
+    from scripts.build_fixtures import build_tiny_narrow
+
+    return build_tiny_narrow(tmp_path_factory.mktemp("models") / "tiny-narrow")
+
+
+@pytest.fixture(scope="session")
+def narrow_artifacts(tmp_path_factory, narrow_dir) -> Path:
+    """tiny-narrow converted once per session: one bucket, fp32 and int8, as bundles."""
+    out = tmp_path_factory.mktemp("artifacts") / "tiny-narrow"
+    convert_into(narrow_dir, out, seq_lens=(256,), precisions=("fp32", "int8"), layouts=("bundle",))
+    return out

@@ -29,8 +29,8 @@ def test_bundle_signatures_equal_the_manifest_and_the_contract(tiny_trained_arti
         assert [(t.name, list(t.shape), t.dtype) for t in g.inputs] == [(i["name"], i["shape"], i["dtype"]) for i in inputs]
         assert [(t.name, list(t.shape), t.dtype) for t in g.outputs] == [(o["name"], o["shape"], o["dtype"]) for o in outputs]
         v, cfg = g.variant, man.config
-        assert {t.name: t.shape for t in g.inputs} == input_shapes(v.component, v.seq_len, cfg.max_width, cfg.hidden_size)
-        assert [t.shape for t in g.outputs] == [output_shape(v.component, v.seq_len, cfg.max_width, cfg.hidden_size)]
+        assert {t.name: t.shape for t in g.inputs} == input_shapes(v.component, v.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types)
+        assert [t.shape for t in g.outputs] == [output_shape(v.component, v.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types)]
 
 
 def _random_feeds(details: dict, rng) -> dict:

@@ -35,12 +35,12 @@ def test_manifest_entry_matches_file_and_contract(tiny_trained_artifacts, varian
     assert [(t.name, list(t.shape), t.dtype) for t in graph.inputs] == [(i["name"], i["shape"], i["dtype"]) for i in inputs]
     assert [(t.name, list(t.shape), t.dtype) for t in graph.outputs] == [(o["name"], o["shape"], o["dtype"]) for o in outputs]
     cfg = man.config
-    want = input_shapes(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size)
+    want = input_shapes(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types)
     assert {i["name"]: tuple(i["shape"]) for i in inputs} == want
     assert all(i["dtype"] == ("float32" if i["name"] == "labels_embeds" else "int32") for i in inputs)
     name = "labels_embeds" if variant.component is Component.LABELS else "logits"
     assert [(o["name"], tuple(o["shape"]), o["dtype"]) for o in outputs] == [
-        (name, output_shape(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size), "float32")]
+        (name, output_shape(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types), "float32")]
     assert graph.max_valid_tokens == (32 if variant.component is Component.LABELS else variant.seq_len)
     assert not non_builtin_ops(path), "Flex/custom ops would not run on a stock LiteRT runtime"
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from common.variants import MAX_LABELS  # noqa: E402
+from validate.suite import MAX_LABELS  # noqa: E402
 from validate.suite import (  # noqa: E402
     CATEGORIES,
     CORE_LABELS,

@@ -32,7 +32,7 @@ def _torch_inputs(arrays):
 
 def _wrapper_diff(model, text, labels, seq_len=S, **wrapper_kwargs):
     ref = upstream_reference(model, text, labels)
-    inputs = candidate_inputs(ref, seq_len, model.config.max_width)
+    inputs = candidate_inputs(ref, seq_len, model.config.max_width, model.config.max_types)
     wrapper = TextEncoderWrapper(model, seq_len, **wrapper_kwargs).eval()
     with torch.no_grad():
         out = wrapper(**_torch_inputs(inputs.arrays))["logits"][0].numpy()
@@ -47,7 +47,7 @@ def test_spans_past_the_text_score_as_upstream_scores_them(tiny_trained_dir):
     does the same (its span head slices instead of gathering, and reads span_idx only for that)."""
     model = load_gliner(str(tiny_trained_dir))
     ref = upstream_reference(model, TEXTS["punctuation"], CORE_LABELS)
-    inputs = candidate_inputs(ref, S, model.config.max_width)
+    inputs = candidate_inputs(ref, S, model.config.max_width, model.config.max_types)
     with torch.no_grad():
         out = TextEncoderWrapper(model, S).eval()(**_torch_inputs(inputs.arrays))["logits"][0].numpy()
     w, c = ref.num_words, len(CORE_LABELS)
@@ -136,7 +136,7 @@ def test_labels_wrapper_matches_encode_labels(any_model_dir):
     model = load_gliner(str(any_model_dir))
     tok = model.data_processor.labels_tokenizer
     encodings = [tok(label)["input_ids"] for label in LABELS_25]
-    arrays = build_labels_inputs(encodings, tok("")["input_ids"])
+    arrays = build_labels_inputs(encodings, tok("")["input_ids"], model.config.max_types)
     wrapper = LabelsEncoderWrapper(model).eval()
     with torch.no_grad():
         got = wrapper(**_torch_inputs(arrays))["labels_embeds"].numpy()

@@ -13,7 +13,7 @@ import numpy as np
 from common.inputs import build_labels_inputs
 from common.manifest import ArtifactFile, Graph, Manifest
 from common.tflite import sha256_file
-from common.variants import LABEL_TOKENS, MAX_LABELS, Component, Layout, Precision, Variant
+from common.variants import LABEL_TOKENS, Component, Layout, Precision, Variant
 from runtime.decoding import decode_spans
 from upstream import adapter
 from validate.reference import Reference, candidate_inputs, upstream_label_embeds, upstream_reference, valid_span_mask
@@ -198,7 +198,7 @@ def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[s
     tok = adapter.labels_tokenizer(model)
     ref = upstream_label_embeds(model, labels).numpy()
     encs = [tok(lab)["input_ids"] for lab in labels]
-    # Upstream encodes a label of any length; the [25, 32] graph cuts it, so those are reported apart.
+    # Upstream encodes a label of any length; the [max_types, 32] graph cuts it, so those are reported apart.
     truncated = np.array([len(e) > LABEL_TOKENS for e in encs])
     try:
         interp = Interp(path, num_threads, graph.signature)
@@ -208,9 +208,10 @@ def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[s
     res.stage = Stage.LOADED
     empty = tok("")["input_ids"]
     got = []
-    for i in range(0, len(labels), MAX_LABELS):
-        chunk = encs[i : i + MAX_LABELS]
-        out = interp(**build_labels_inputs(chunk, empty))
+    per_call = adapter.config(model).max_types
+    for i in range(0, len(labels), per_call):
+        chunk = encs[i : i + per_call]
+        out = interp(**build_labels_inputs(chunk, empty, per_call))
         got.append(out[: len(chunk)])
     res.stage = Stage.RAN
     got = np.concatenate(got)
@@ -238,7 +239,7 @@ def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case
     and (b) the labels-encoder .tflite's of the same precision (what an app runs), when given; `unjudged`
     names a path that should have run and could not, with the reason."""
     v = res.variant
-    k = adapter.config(model).max_width
+    k, per_call = adapter.config(model).max_width, adapter.config(model).max_types
     try:
         interp = Interp(path, num_threads, graph.signature)
     except Exception as e:  # noqa: BLE001
@@ -267,14 +268,20 @@ def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case
             else:
                 feeds["tflite_labels"] = np.stack(emb)
         for name, emb in feeds.items():
-            inputs = candidate_inputs(case.ref, v.seq_len, k, emb)
-            out = interp(**inputs.arrays)
-            res.stage = max(res.stage, Stage.RAN, key=list(Stage).index)
-            if out.shape != (1, v.seq_len, k, MAX_LABELS):
-                shape_ok = False
-                res.failures.append(f"logits shape {out.shape} != {(1, v.seq_len, k, MAX_LABELS)}")
+            emb = case.ref.labels_embeds if emb is None else emb
+            parts = []
+            # More labels than the graph's max_types columns run in groups, as the runtime does.
+            for g in range(0, c, per_call):
+                out = interp(**candidate_inputs(case.ref, v.seq_len, k, per_call, emb[g : g + per_call]).arrays)
+                res.stage = max(res.stage, Stage.RAN, key=list(Stage).index)
+                if out.shape != (1, v.seq_len, k, per_call):
+                    shape_ok = False
+                    res.failures.append(f"logits shape {out.shape} != {(1, v.seq_len, k, per_call)}")
+                    break
+                parts.append(out[0, :w, :, : min(per_call, c - g)])
+            if not shape_ok:
                 break
-            logits = out[0, :w, :, :c]
+            logits = np.concatenate(parts, axis=-1)
             paths[name].add(want, logits[valid], case.entities, entity_sets(logits, w, case.item.labels, thresholds))
         if not shape_ok:
             return
@@ -298,15 +305,18 @@ def same_as_seed_file(res: Result, folder: Path, bundle_graph: Graph, file_art: 
     v = res.variant
     if v.component is Component.LABELS:
         tok = adapter.labels_tokenizer(model)
-        labels = list(dict.fromkeys(lab for c in cases for lab in c.item.labels))[:MAX_LABELS] or ["person"]
-        feeds = build_labels_inputs([tok(lab)["input_ids"] for lab in labels], tok("")["input_ids"])
+        per_call = adapter.config(model).max_types
+        labels = list(dict.fromkeys(lab for c in cases for lab in c.item.labels))[:per_call] or ["person"]
+        feeds = build_labels_inputs([tok(lab)["input_ids"] for lab in labels], tok("")["input_ids"], per_call)
     else:
         fit = [c for c in cases if c.num_tokens <= min(v.seq_len, file_graph.max_valid_tokens)
                and c.ref.num_words <= v.seq_len]
         if not fit:
             res.failures.append("no suite input fits this bucket, so it was not compared with its seed file")
             return
-        feeds = candidate_inputs(fit[-1].ref, v.seq_len, adapter.config(model).max_width).arrays
+        cfg = adapter.config(model)
+        ref = fit[-1].ref
+        feeds = candidate_inputs(ref, v.seq_len, cfg.max_width, cfg.max_types, ref.labels_embeds[: cfg.max_types]).arrays
     got = Interp(bundle_path, num_threads, bundle_graph.signature)(**feeds)
     want = Interp(other, num_threads, file_graph.signature)(**feeds)
     res.judged.append(f"bit-identical to {file_art.file}")

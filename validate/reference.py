@@ -47,10 +47,12 @@ def upstream_label_embeds(model, labels: list[str]) -> torch.Tensor:
     return adapter.encode_labels(model, labels, padding="max_length")
 
 
-def candidate_inputs(ref: Reference, seq_len: int, max_width: int, labels_embeds: np.ndarray | None = None) -> TextInputs:
-    """The text graph's inputs for the same words and tokens upstream used."""
+def candidate_inputs(ref: Reference, seq_len: int, max_width: int, max_types: int,
+                     labels_embeds: np.ndarray | None = None) -> TextInputs:
+    """The text graph's inputs for the same words and tokens upstream used (at most max_types labels a call)."""
     emb = ref.labels_embeds if labels_embeds is None else labels_embeds
-    return build_text_inputs(ref.input_ids, ref.word_ids, ref.num_words, seq_len, max_width, emb)
+    return build_text_inputs(ref.input_ids, ref.word_ids, ref.num_words, seq_len, max_width, emb,
+                             max_types=max_types)
 
 
 def valid_span_mask(num_words: int, max_width: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Labels encoder: [25, 32] label token ids -> [25, hidden] label embeddings, as upstream encode_labels."""
+"""Labels encoder: [max_types, 32] label token ids -> [max_types, hidden] label embeddings, as upstream encode_labels."""
 
 from __future__ import annotations
 

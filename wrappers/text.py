@@ -1,4 +1,4 @@
-"""Text encoder + span head at a fixed sequence length: six arrays in, span logits [1, S, max_width, 25] out."""
+"""Text encoder + span head at a fixed sequence length: six arrays in, span logits [1, S, max_width, max_types] out."""
 
 from __future__ import annotations
 

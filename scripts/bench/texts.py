@@ -47,11 +47,12 @@ def bucket_text(model, seq_len: int, fraction: float) -> str:
 
 
 def upstream_labels_inputs(model, labels: list[str]) -> dict:
-    """The labels graph's [25, 32] ids and mask, tokenized by the upstream labels tokenizer."""
+    """The labels graph's [max_types, 32] ids and mask, tokenized by the upstream labels tokenizer."""
     from common.inputs import build_labels_inputs
 
     tok = adapter.labels_tokenizer(model)
-    return build_labels_inputs([tok(label)["input_ids"] for label in labels], tok("")["input_ids"])
+    return build_labels_inputs([tok(label)["input_ids"] for label in labels], tok("")["input_ids"],
+                               adapter.config(model).max_types)
 
 
 def upstream_text_inputs(model, text: str, seq_len: int, embeds, pad_token_id: int):
@@ -68,4 +69,5 @@ def upstream_text_inputs(model, text: str, seq_len: int, embeds, pad_token_id: i
         adapter.config(model).max_width,
         embeds,
         pad_token_id=pad_token_id,
+        max_types=adapter.config(model).max_types,
     )
