@@ -15,7 +15,7 @@ from common.inputs import LABELS_OUTPUT, TEXT_OUTPUT, build_labels_inputs, build
 from common.variants import Precision
 from runtime.artifacts import ArtifactError, Artifacts, Bucket
 from runtime.decoding import decode_spans
-from runtime.windows import Window, default_overlap, plan_windows, stitch, tokens_per_word
+from runtime.windows import Window, default_overlap, plan_smallest_buckets, stitch, tokens_per_word
 from runtime.words import split_words
 
 ON_OVERFLOW = ("window", "truncate", "error")
@@ -298,7 +298,8 @@ class GLiNERLiteRT:
             # Upstream's UniEncoderSpanProcessor.preprocess_example warns the same way for max_len.
             warnings.warn(f"Sentence of length {len(words)} has been truncated to {keep} ({why})", stacklevel=4)
             return PreparedText(text, words[:keep], starts[:keep], ends[:keep], [Window(0, keep, 0, keep)])
-        windows = plan_windows(counts, self._special_tokens, self.max_tokens, max_words, self.window_overlap)
+        budgets = [(b.max_tokens, min(max_words, b.variant.seq_len)) for b in self.buckets]
+        windows = plan_smallest_buckets(counts, self._special_tokens, budgets, self.window_overlap)
         return PreparedText(text, words, starts, ends, windows)
 
     def _encode_window(self, words: list[str], w: Window):

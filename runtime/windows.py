@@ -73,6 +73,27 @@ def plan_windows(
     return out
 
 
+def plan_smallest_buckets(
+    token_counts: Sequence[int], special_tokens: int, budgets: Sequence[tuple[int, int]], overlap: int,
+) -> list[Window]:
+    """Windows as few as the largest bucket allows, each in the smallest bucket that keeps that count.
+
+    `budgets`: (max_tokens, max_words) of each bucket, smallest first. Greedy windows under the largest bucket
+    leave a short tail that runs a smaller graph while the rest run the largest (7,000 tokens of base: 8192 +
+    4096); the same number of windows cut under a smaller bucket is as many seams, runs one smaller graph, and
+    holds one arena instead of two (activations and scores grow faster than S). A smaller bucket is used only
+    if every window fits it whole (a long word is never cut where the largest bucket would hold it).
+    """
+    largest = plan_windows(token_counts, special_tokens, *budgets[-1], overlap)
+    for max_tokens, max_words in budgets[:-1]:
+        windows = plan_windows(token_counts, special_tokens, max_tokens, max_words, overlap)
+        if len(windows) == len(largest) and all(
+            special_tokens + sum(token_counts[w.start : w.stop]) <= max_tokens for w in windows
+        ):
+            return windows
+    return largest
+
+
 def stitch(window_logits: Sequence[np.ndarray], windows: Sequence[Window], num_words: int) -> np.ndarray:
     """Per-window logits [>= window words, max_width, C] -> text logits [num_words, max_width, C].
 

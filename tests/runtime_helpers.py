@@ -48,6 +48,18 @@ def reference_windows(counts: list[int], special: int, max_tokens: int, max_word
     return [(a, b, range(cuts[i], cuts[i + 1])) for i, (a, b) in enumerate(bounds)]
 
 
+def reference_bucket_windows(counts: list[int], special: int, budgets: list[tuple[int, int]], overlap: int):
+    """The documented choice of bucket for windows, restated apart from runtime/windows.py: the windows of the
+    smallest (max_tokens, max_words) budget that cuts the text into as many windows as the largest budget does,
+    every window whole within its tokens; else the largest budget's."""
+    want = reference_windows(counts, special, *budgets[-1], overlap)
+    for max_tokens, max_words in budgets:
+        got = reference_windows(counts, special, max_tokens, max_words, overlap)
+        if len(got) == len(want) and all(special + sum(counts[a:b]) <= max_tokens for a, b, _ in got):
+            return got
+    return want
+
+
 def keyed(ents) -> dict:
     return {(e["start"], e["end"], e["label"]): e for e in ents}
 
@@ -105,7 +117,7 @@ def env() -> dict:
 
 __all__ = [
     "CORE_LABELS", "EXTRA_TEXTS", "LABELS_30", "SCORE_TOL", "copy_folder", "diff", "edit_manifest", "env", "f1",
-    "keyed", "long_text", "noisy_text", "reference_windows",
+    "keyed", "long_text", "noisy_text", "reference_bucket_windows", "reference_windows",
 ]
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from tests.conftest import ROOT, load_gliner
 from tests.runtime_helpers import (
-    CORE_LABELS, EXTRA_TEXTS, LABELS_30, SCORE_TOL, diff, env, f1, keyed, long_text, noisy_text, reference_windows,
+    CORE_LABELS, EXTRA_TEXTS, LABELS_30, SCORE_TOL, diff, env, f1, keyed, long_text, noisy_text,
+    reference_bucket_windows,
 )
 from validate.suite import FILL_SENTENCES, load_suite
 
@@ -181,14 +182,14 @@ def test_windowed_text_equals_upstream_run_per_window(rt, upstream, tiny_trained
                    if g["variant"].startswith("text_encoder_") and g["variant"].endswith("_fp32")
                    and g["inputs"][0]["shape"][1] <= (max_seq_len or 10**9)]
     seq_lens = [g["inputs"][0]["shape"][1] for g in text_graphs]
-    max_tokens = max(min(s, g["max_valid_tokens"]) for s, g in zip(seq_lens, text_graphs))
     max_words = min(cfg["max_len"], max(seq_lens))
+    budgets = sorted((min(s, g["max_valid_tokens"]), min(max_words, s)) for s, g in zip(seq_lens, text_graphs))
     triples = split_words(text)
     words = [w for w, _, _ in triples]
     enc = upstream.data_processor.transformer_tokenizer(words, is_split_into_words=True)
     counts = np.bincount([w for w in enc.word_ids() if w is not None], minlength=len(words)).tolist()
     special = sum(w is None for w in enc.word_ids())
-    windows = reference_windows(counts, special, max_tokens, max_words, 4 * cfg["max_width"])
+    windows = reference_bucket_windows(counts, special, budgets, 4 * cfg["max_width"])
     assert len(windows) > 2
 
     width = cfg["max_width"]

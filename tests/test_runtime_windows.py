@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime.windows import Window, default_overlap, plan_windows, stitch
-from tests.runtime_helpers import reference_windows
+from runtime.windows import Window, default_overlap, plan_smallest_buckets, plan_windows, stitch
+from tests.runtime_helpers import reference_bucket_windows, reference_windows
 
 MAX_WIDTH = 12
 
@@ -60,6 +60,36 @@ def test_an_overlap_of_twice_max_width_keeps_every_owned_span_whole(counts, over
 def test_a_word_longer_than_the_budget_gets_a_window_of_its_own():
     windows = plan_windows([3, 5000, 3, 3], 2, 100, 50, 24)
     assert [(w.start, w.stop) for w in windows] == [(0, 1), (1, 2), (2, 4)]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(0, 12), max_size=800), st.integers(0, 3),
+    st.lists(st.integers(8, 900), min_size=1, max_size=5, unique=True), st.integers(2 * MAX_WIDTH, 4 * MAX_WIDTH),
+)
+def test_windows_take_the_smallest_bucket_that_keeps_their_number(counts, special, sizes, overlap):
+    budgets = [(s, s) for s in sorted(sizes)]
+    got = plan_smallest_buckets(counts, special, budgets, overlap)
+    ref = reference_bucket_windows(counts, special, budgets, overlap)
+    assert [(w.start, w.stop, w.own_start, w.own_stop) for w in got] == [
+        (a, b, owned.start, owned.stop) for a, b, owned in ref]
+    assert len(got) == len(plan_windows(counts, special, *budgets[-1], overlap))
+
+
+def test_two_windows_of_a_long_text_share_one_smaller_bucket():
+    """7,000 tokens over 2,935 words (the long-texts benchmark's shape at base): the largest bucket's greedy
+    windows are 8192 + 4096 tokens; the same two windows fit 4096 each."""
+    counts = [2, 3] * 1400 + [2] * 135  # 7,135 tokens, 2,935 words
+    budgets = [(1024, 1024), (2048, 2048), (4096, 4096), (8192, 2048)]
+    greedy = plan_windows(counts, 2, 8192, 2048, 48)
+    assert [sum(counts[w.start : w.stop]) + 2 > 4096 for w in greedy] == [True, False]
+    got = plan_smallest_buckets(counts, 2, budgets, 48)
+    assert len(got) == 2 and all(sum(counts[w.start : w.stop]) + 2 <= 4096 for w in got)
+
+
+def test_a_word_the_smaller_bucket_would_cut_keeps_the_larger_bucket():
+    got = plan_smallest_buckets([3, 300, 3], 2, [(100, 100), (400, 400)], 24)
+    assert [(w.start, w.stop) for w in got] == [(0, 3)]
 
 
 def test_default_overlap_is_four_times_max_width():

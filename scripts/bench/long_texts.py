@@ -1,7 +1,8 @@
 """Long texts: one long bucket against overlapping windows of a smaller one (max_seq_len), as an app runs them.
 
     python -m scripts.bench.long_texts --artifacts build/base-litert --tokens 1900 3900 7000 \\
-        --caps none 2048 1024 --json docs/bench-long-texts-base-random.json --doc docs/LONG-TEXTS.md
+        --caps none 2048 1024 --baseline "today (6548ede)=/tmp/old:build/old-litert" \\
+        --json docs/bench-long-texts-base-random.json --doc docs/LONG-TEXTS.md
 
 Each (text, cap) runs in a fresh process (peak RSS is the process's high-water mark, VmHWM): open the model,
 encode the labels, tag the text once (the first call: buckets used for the first time) and again (warm).
@@ -41,10 +42,34 @@ def _child(artifacts: str, precision: str, threads: int, cap, text: str) -> dict
             "peak_rss": peak_rss_bytes()}
 
 
-def run(artifacts: Path, precision: str, threads: int, cap, text: str) -> dict:
-    code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); from scripts.bench.long_texts import _child; "
-            f"print(json.dumps(_child({str(artifacts)!r}, {precision!r}, {threads}, {cap!r}, "
-            f"json.loads({json.dumps(text)!r}))))")
+def _baseline_child(repo: str, artifacts: str, precision: str, threads: int, text: str) -> dict:
+    """Another checkout's runtime on its own artifacts, one pass of every bucket it has (no cap: older runtimes
+    have none), timed and measured as _child does."""
+    sys.path.insert(0, repo)
+    from runtime import GLiNERLiteRT
+    from scripts.bench.layouts import LABELS
+
+    model = GLiNERLiteRT.from_pretrained(artifacts, precision=precision, num_threads=threads)
+    model.encode_labels(LABELS)
+    t = time.perf_counter()
+    model.predict_entities(text, LABELS)
+    first = time.perf_counter() - t
+    t = time.perf_counter()
+    model.predict_entities(text, LABELS)
+    warm = time.perf_counter() - t
+    with open("/proc/self/status") as f:  # VmHWM, read here: the older checkout may lack common.memory
+        hwm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+    return {"first_s": first, "warm_s": warm, "peak_rss": hwm}
+
+
+def run(artifacts: Path, precision: str, threads: int, cap, text: str, baseline_repo: str | None = None) -> dict:
+    if baseline_repo is None:
+        call = f"_child({str(artifacts)!r}, {precision!r}, {threads}, {cap!r}, json.loads({json.dumps(text)!r}))"
+    else:
+        call = (f"_baseline_child({baseline_repo!r}, {str(artifacts)!r}, {precision!r}, {threads}, "
+                f"json.loads({json.dumps(text)!r}))")
+    code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); "
+            f"from scripts.bench.long_texts import _baseline_child, _child; print(json.dumps({call}))")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
     if res.returncode != 0:
@@ -69,6 +94,16 @@ def render(b: dict) -> str:
         out.append(f"| {r['tokens']} ({r['words']}) | {r['cap'] or 'none'} | {r['windows']} "
                    f"({' '.join(map(str, r['buckets']))}) | {r['first_s']:.2f} | {r['warm_s']:.2f} | "
                    f"{r['peak_rss'] / 2**20:,.0f} |")
+    base = b.get("baseline")
+    if base:
+        out += ["", f"Against **{base['name']}** (runtime of `{base['repo']}` on `{Path(base['artifacts']).name}`, "
+                "every bucket it has), in the same run, each text in a fresh process:", "",
+                "| text tokens | baseline first / warm (s) | baseline peak RSS (MiB) | this runtime, no cap: warm "
+                "| peak RSS |", "|---|---:|---:|---:|---:|"]
+        for r in base["rows"]:
+            ours = next(x for x in b["rows"] if x["tokens"] == r["tokens"] and x["cap"] is None)
+            out.append(f"| {r['tokens']} | {r['first_s']:.2f} / {r['warm_s']:.2f} | {r['peak_rss'] / 2**20:,.0f} | "
+                       f"{ours['warm_s'] / r['warm_s']:.2f}x | {ours['peak_rss'] / r['peak_rss']:.2f}x |")
     ag = b.get("agreement")
     if ag:
         out += ["", f"Entity agreement of windows of a capped bucket with one pass (entity F1, threshold 0.5, the "
@@ -91,6 +126,8 @@ def main(argv=None) -> int:
     ap.add_argument("--doc", type=Path)
     ap.add_argument("--agreement-artifacts", type=Path,
                     help="a trained model's folder with every bucket (tiny-trained): entity F1 of windows vs one pass")
+    ap.add_argument("--baseline", help="NAME=REPO:ARTIFACTS: another checkout's runtime on its artifacts, no cap, "
+                    "measured beside this one (e.g. today's release)")
     ap.add_argument("--render-only", action="store_true")
     a = ap.parse_args(argv)
     from scripts.bench.layouts import emit
@@ -111,6 +148,17 @@ def measure(a) -> dict:
             print(rows[-1], flush=True)
     out = {"schema": 1, "artifacts": str(a.artifacts), "precision": a.precision, "threads": a.threads,
            "machine": describe_machine(), "rows": rows}
+    if a.baseline:
+        name, _, where = a.baseline.partition("=")
+        repo, _, artifacts = where.partition(":")
+        if not (name and repo and artifacts):
+            raise SystemExit(f"--baseline {a.baseline!r}: expected NAME=REPO:ARTIFACTS")
+        base = []
+        for t in texts_by_tokens(a.artifacts, a.tokens):
+            r = run(Path(artifacts).resolve(), a.precision, a.threads, None, t["text"], baseline_repo=repo)
+            base.append({"tokens": t["tokens"], "words": t["words"], **r})
+            print(base[-1], flush=True)
+        out["baseline"] = {"name": name, "repo": repo, "artifacts": artifacts, "rows": base}
     if a.agreement_artifacts:
         out["agreement"] = agreement(a.agreement_artifacts, [int(c) for c in a.caps if c != "none"])
     return out
