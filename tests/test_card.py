@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from common import manifest as mf
-from common.variants import Component, Layout
+from common.variants import Component, Layout, Variant
 from tests.conftest import load_gliner
 from tests.runtime_helpers import copy_folder
 from validate import card
@@ -229,3 +229,32 @@ def test_card_numbers_equal_the_report_and_failures_show(tiny_trained_artifacts)
     failing = results[3]["variant"]
     assert "1 graph(s) failed validation" in text and f"- `{failing}`: {results[3]['failures'][0]}" in text
     assert json.dumps(report)  # the report rendered is plain JSON, as report.json is
+
+
+def test_seed_file_recorded_off_the_contract_is_refused(tiny_trained_artifacts, tmp_path):
+    """A manifest recording a seed file's inputs as int32 (the old contract): the runtime refuses the folder and
+    validate fails the row, each naming the input and both dtypes."""
+    from runtime import GLiNERLiteRT
+    from tests.runtime_helpers import edit_manifest
+    from validate import harness
+
+    folder = copy_folder(tiny_trained_artifacts, tmp_path / "f", precision="fp32", layout="files")
+
+    def to_int32(m):
+        for g in m["artifacts"]["text_encoder_seq256_fp32"]["graphs"]:
+            for t in g["inputs"]:
+                if t["dtype"] == "int64":
+                    t["dtype"] = "int32"
+
+    edit_manifest(folder, to_int32)
+    with pytest.raises(ValueError, match=r"in the files layout's contract: input_ids: \[1, 256\] int32 "
+                                         r"\(the contract says \[1, 256\] int64\)"):
+        GLiNERLiteRT.from_pretrained(folder, "fp32")
+    art, graph = mf.read(folder).find(Variant.from_stem("text_encoder_seq256_fp32"), Layout.FILES)
+    res = harness.Result(graph.variant, Layout.FILES, art.file, art.bytes)
+    harness._check_dtypes(res, graph)
+    assert res.failures and "input_ids int32 (contract: int64)" in res.failures[0]
+    ok = mf.read(tiny_trained_artifacts).find(graph.variant, Layout.FILES)[1]
+    res_ok = harness.Result(graph.variant, Layout.FILES, art.file, art.bytes)
+    harness._check_dtypes(res_ok, ok)
+    assert not res_ok.failures
