@@ -258,3 +258,20 @@ def test_seed_file_recorded_off_the_contract_is_refused(tiny_trained_artifacts, 
     res_ok = harness.Result(graph.variant, Layout.FILES, art.file, art.bytes)
     harness._check_dtypes(res_ok, ok)
     assert not res_ok.failures
+
+
+def test_runtime_doc_shows_both_contracts():
+    """docs/RUNTIME.md's dtype columns are the contract the code enforces (common/inputs.py) and the tables above."""
+    from common.inputs import INPUT_DTYPES
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "RUNTIME.md").read_text()
+    rows = re.findall(r"^\| in `(\w+)`(?: \(input \d\))? \| `[^`]+` \| (\w+) \| (\w+) \|", doc, re.M)
+    assert len(rows) == 8  # two labels inputs, six text inputs
+    for name, bundle, seed in rows:
+        assert (bundle, seed) == (INPUT_DTYPES[Layout.BUNDLE][name], INPUT_DTYPES[Layout.FILES][name]), name
+    for comp in (Component.LABELS, Component.TEXT):
+        for name, dtype in SEED_CARD_INPUTS[comp]:
+            assert (name, INPUT_DTYPES[Layout.FILES][name]) == (name, dtype)
+        for name, dtype in BUNDLE_INPUTS[comp]:
+            assert INPUT_DTYPES[Layout.BUNDLE][name] == dtype

@@ -17,7 +17,7 @@ from pathlib import Path
 from common import manifest as mf
 from common.files import atomic_write_bytes
 from common.inputs import LABELS_OUTPUT, TEXT_OUTPUT
-from common.variants import Component, Layout
+from common.variants import Component, Layout, Precision
 
 CARD = "README.md"
 REPORT = Path("report") / "report.json"  # validate's default --report folder, inside the artifacts folder
@@ -302,8 +302,10 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
         + (f" (revision {man.source['revision']})" if man.source.get("revision") else "")
         + f", weights `{man.source.get('weights_file')}` sha256 `{man.source.get('weights_sha256')}`.",
         "- Tools: " + ", ".join(f"{k} {v}" for k, v in sorted(man.tools.items())) + ".",
-        f"- Options: span head {'fused' if all(a.fuse_span_head for a in arts) else 'as upstream'}; int8 = "
-        "dynamic-range int8 encoders and a weight-only int8 head (ai-edge-quantizer, from the fp32 graph).",
+        f"- Options: span head {'fused (same function, reordered algebra)' if all(a.fuse_span_head for a in arts) else 'in upstream order'}; "
+        "precisions: " + ", ".join(
+            f"{p.suffix} ({'the exported graph' if p.recipe is None else f'ai-edge-quantizer recipe `{p.recipe}` on the fp32 graph'})"
+            for p in sorted({a.precision for a in arts}, key=lambda p: list(Precision).index(p))) + ".",
         f"- Converted on {man.platform.get('system')} {man.platform.get('machine')} ({man.platform.get('cpus')} CPUs).",
         "",
     ]
