@@ -152,6 +152,10 @@ def test_cli_exits_nonzero_and_prints_reproduce_command(tiny_trained_dir, tmp_pa
     assert code == 1
     assert "text_encoder_seq256_fp32" in err and "reproduce: python -m validate" in err
     assert "--only text_encoder_seq256_fp32" in err
+    # The folder's own report: its model card follows it and shows the failing graph as failing.
+    card = (folder / "README.md").read_text()
+    assert "| `text_encoder_seq256_fp32` | **FAIL**" in card and "| `labels_encoder_fp32` | pass |" in card
+    assert "1 graph(s) failed validation; do not publish" in card
 
 
 # ---- the gate cannot pass vacuously ----

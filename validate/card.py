@@ -295,6 +295,12 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
                   ".get_signature_runner(\"labels_encoder\")(input_ids=..., attention_mask=...)` with int32 arrays, "
                   "then `text_encoder_seq{S}` the same way.", ""]
     arts = list(man.artifacts.values())
+    head = "fused (same function, reordered algebra)" if all(a.fuse_span_head for a in arts) else "in upstream order"
+    precisions = [
+        f"{p.suffix} (" + ("the exported graph" if p.recipe is None
+                           else f"ai-edge-quantizer recipe `{p.recipe}` on the fp32 graph") + ")"
+        for p in sorted({a.precision for a in arts}, key=list(Precision).index)
+    ]
     lines += [
         "## Provenance",
         "",
@@ -302,10 +308,7 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
         + (f" (revision {man.source['revision']})" if man.source.get("revision") else "")
         + f", weights `{man.source.get('weights_file')}` sha256 `{man.source.get('weights_sha256')}`.",
         "- Tools: " + ", ".join(f"{k} {v}" for k, v in sorted(man.tools.items())) + ".",
-        f"- Options: span head {'fused (same function, reordered algebra)' if all(a.fuse_span_head for a in arts) else 'in upstream order'}; "
-        "precisions: " + ", ".join(
-            f"{p.suffix} ({'the exported graph' if p.recipe is None else f'ai-edge-quantizer recipe `{p.recipe}` on the fp32 graph'})"
-            for p in sorted({a.precision for a in arts}, key=lambda p: list(Precision).index(p))) + ".",
+        f"- Options: span head {head}; precisions: {', '.join(precisions)}.",
         f"- Converted on {man.platform.get('system')} {man.platform.get('machine')} ({man.platform.get('cpus')} CPUs).",
         "",
     ]

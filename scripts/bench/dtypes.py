@@ -118,7 +118,8 @@ def render(runs: list[dict]) -> str:
         "positions, span_idx and word_valid_mask) and with the seed files' (the seed card's int64, float32 "
         "word_valid_mask, cast to int32 by builtin CAST ops at the graph's entry). Timed through the runtime's "
         "Engine (LiteRT CompiledModel, XNNPACK), fed the runtime's int32 arrays, so the host-side cast to int64 is "
-        "in the time; calls alternate between the two files. Ratios within a run are what to read: this machine is shared.",
+        "in the time; calls alternate between the two files. Ratios within a run are what to read: this machine "
+        "is shared.",
         "",
         "| model | graph | calls | int32 median ms | int64 median ms | int64 / int32 | outputs | size int32 -> int64 |",
         "|---|---|---|---|---|---|---|---|",
