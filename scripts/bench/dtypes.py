@@ -132,6 +132,17 @@ def render(runs: list[dict]) -> str:
                 f"{r['ratio_files_to_bundle']:.3f} | {'bit-identical' if r['bit_identical'] else 'DIFFER'} | "
                 f"{by['bundle']:,} -> {by['files']:,} B |"
             )
+    rows = [r for b in runs for r in b["rows"]]
+    ratios = [r["ratio_files_to_bundle"] for r in rows]
+    extra = [(r["bytes"]["files"] - r["bytes"]["bundle"]) / 1e3 for r in rows]
+    if rows:
+        out += ["", f"Reading: over {len(rows)} graphs the int64 / int32 median ratio runs from {min(ratios):.3f} to "
+                f"{max(ratios):.3f}, "
+                + ("on both sides of 1 (the noise of a shared machine, not a cost); " if min(ratios) < 1 < max(ratios)
+                   else "all on one side of 1; ")
+                + f"outputs are bit-identical in {sum(r['bit_identical'] for r in rows)} of {len(rows)}; only builtin "
+                f"ops in {sum(r['only_builtin_ops'] for r in rows)} of {len(rows)}; the int64 files are {min(extra):.0f} to "
+                f"{max(extra):.0f} KB larger (the casts and converter bookkeeping; see the sizes above)."]
     out += ["", "Runs: " + "; ".join(
         f"{b['model']} at S={b['seq_len']}: {b['threads']} threads, {b['rounds'] * b['calls_per_round']} calls per "
         f"file after one warm-up call" for b in runs) + "."]
