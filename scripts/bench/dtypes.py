@@ -142,7 +142,7 @@ def render(runs: list[dict]) -> str:
                    else "all on one side of 1; ")
                 + f"outputs are bit-identical in {sum(r['bit_identical'] for r in rows)} of {len(rows)}; only builtin "
                 f"ops in {sum(r['only_builtin_ops'] for r in rows)} of {len(rows)}; the int64 files are {min(extra):.0f} to "
-                f"{max(extra):.0f} KB larger (measured on tiny: the tensor names, which carry the cast wrapper's module scope; weights and ops are the same plus one CAST per int64 input)."]
+                f"{max(extra):.0f} KB larger (measured on tiny: the tensor names, which carry the cast wrapper's module scope; the weights are the same, and the ops differ only around the inputs' casts)."]
     out += ["", "Runs: " + "; ".join(
         f"{b['model']} at S={b['seq_len']}: {b['threads']} threads, {b['rounds'] * b['calls_per_round']} calls per "
         f"file after one warm-up call" for b in runs) + "."]
