@@ -90,7 +90,8 @@ def build_text_inputs(
     input_ids: Sequence[int], word_ids: Sequence[int | None], num_words: int, seq_len: int, max_width: int,
     labels_embeds: np.ndarray, pad_token_id: int = 0,
 ) -> TextInputs:
-    """Words already tokenized (ids and word_ids of one encoding, special tokens included) -> graph inputs.
+    """Words already tokenized (ids and word_ids of one encoding, special tokens included) -> graph inputs, in
+    the bundle's dtypes (int32 ids; `as_dtypes` turns them into a seed file's).
 
     Spans whose end falls past the last word are zeroed, as upstream multiplies span_idx by span_mask:
     an out-of-range index would also crash LiteRT's gather.
