@@ -275,3 +275,10 @@ def test_runtime_doc_shows_both_contracts():
             assert (name, INPUT_DTYPES[Layout.FILES][name]) == (name, dtype)
         for name, dtype in BUNDLE_INPUTS[comp]:
             assert INPUT_DTYPES[Layout.BUNDLE][name] == dtype
+
+
+def test_card_cli_refuses_a_folder_without_manifest(tmp_path, capsys):
+    assert card.main(["--artifacts", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.json is missing" in err and "python -m convert" in err
+    assert not (tmp_path / "README.md").exists()

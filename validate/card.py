@@ -288,7 +288,9 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
         "",
     ]
     if any(a.layout is Layout.FILES for a in man.artifacts.values()):
-        lines += ["With the LiteRT interpreter alone, from this folder (the seed-named files):", "", "```python",
+        lines += ["With the LiteRT interpreter alone, from this folder (the seed-named files; `transformers` only for "
+                  "`AutoTokenizer`, which `tokenizers.Tokenizer.from_file(\"text_tokenizer/tokenizer.json\")` can "
+                  "replace):", "", "```python",
                   RAW_SKETCH.rstrip("\n"), "```", ""]
     if any(a.layout is Layout.BUNDLE for a in man.artifacts.values()):
         lines += ["A bundle holds every graph as a signature: `Interpreter(model_path=\"gliner_bi_fp32.tflite\")"
