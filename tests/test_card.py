@@ -282,3 +282,14 @@ def test_card_cli_refuses_a_folder_without_manifest(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "manifest.json is missing" in err and "python -m convert" in err
     assert not (tmp_path / "README.md").exists()
+
+
+def test_license_comes_from_the_source_models_card(tiny_trained_artifacts, tmp_path):
+    """A local source folder whose README front matter names a license: the card carries it, not the placeholder."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "README.md").write_text("---\nlicense: apache-2.0\ntags:\n  - ner\n---\n# a model\n")
+    man = mf.read(tiny_trained_artifacts)
+    man.source = {**man.source, "folder": str(src)}
+    front = card.render(tiny_trained_artifacts, man, None).split("---")[1]
+    assert "license: apache-2.0\n" in front and "TODO" not in front.split("license:")[1].splitlines()[0]

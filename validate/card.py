@@ -103,6 +103,15 @@ def _license(folder: Path, man: mf.Manifest, config: dict) -> str:
         return config["license"]
     src = man.source.get("folder")
     readme = Path(src) / "README.md" if src else None
+    if readme is None and man.source.get("model_id"):
+        # A hub source: its card, if the local Hugging Face cache holds it (never fetched from here).
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            hit = try_to_load_from_cache(man.source["model_id"], "README.md", revision=man.source.get("revision"))
+            readme = Path(hit) if isinstance(hit, str) else None
+        except Exception:  # noqa: BLE001 - no hub library or a malformed id: the placeholder says so
+            readme = None
     if readme is not None and readme.is_file():
         text = readme.read_text(encoding="utf-8", errors="replace")
         if text.startswith("---"):
