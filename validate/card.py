@@ -301,8 +301,9 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
                   "`AutoTokenizer`, which `tokenizers.Tokenizer.from_file(\"text_tokenizer/tokenizer.json\")` can "
                   "replace):", "", "```python",
                   RAW_SKETCH.rstrip("\n"), "```", ""]
-    if any(a.layout is Layout.BUNDLE for a in man.artifacts.values()):
-        lines += ["A bundle holds every graph as a signature: `Interpreter(model_path=\"gliner_bi_fp32.tflite\")"
+    bundles = sorted(a.file for a in man.artifacts.values() if a.layout is Layout.BUNDLE)
+    if bundles:
+        lines += [f"A bundle holds every graph as a signature: `Interpreter(model_path=\"{bundles[0]}\")"
                   ".get_signature_runner(\"labels_encoder\")(input_ids=..., attention_mask=...)` with int32 arrays, "
                   "then `text_encoder_seq{S}` the same way.", ""]
     arts = list(man.artifacts.values())
