@@ -272,6 +272,8 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
         "## Numerics",
         "",
     ]
+    present = {a.precision.suffix for a in man.artifacts.values()}
+    usage_precision = "int8" if "int8" in present else sorted(present)[0]
     reason = None if report is None else stale_reason(man, report)
     if report is None:
         lines += ["**Not validated**: this folder has no validation report (report/report.json), so there are no "
@@ -291,7 +293,7 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
         "```python",
         "from runtime import GLiNERLiteRT",
         "",
-        'model = GLiNERLiteRT.from_pretrained("<this folder>", precision="int8")',
+        f'model = GLiNERLiteRT.from_pretrained("<this folder>", precision="{usage_precision}")',
         'model.predict_entities("Maria Garcia joined Acme Corp in Paris.", ["person", "organization", "location"])',
         "```",
         "",
