@@ -14,7 +14,7 @@ PRECISIONS ?= fp32 int8
 TINY := tests/fixtures/tiny-trained
 DEMO_OUT := build/tiny-trained
 
-.PHONY: venv test test-slow fuzz convert validate demo bench fixtures clean
+.PHONY: venv test test-slow fuzz convert validate card demo bench fixtures clean
 
 venv: $(STAMP)
 
@@ -42,6 +42,10 @@ convert: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/python -m validate --model $(MODEL) --artifacts $(ARTIFACTS)
+
+# The folder's README.md (model card) from manifest.json and report/report.json; `make validate` writes it too.
+card: $(STAMP)
+	$(BIN)/python -m validate.card --artifacts $(ARTIFACTS)
 
 demo: $(STAMP)
 	$(BIN)/python -m convert --model $(TINY) --out $(DEMO_OUT) --seq-lens 64 256 512 --precisions fp32 int8

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from common.variants import LABEL_TOKENS, Component
+from common.variants import LABEL_TOKENS, Component, Layout
 
 # Names the seed's apps feed and read; the .tflite signatures carry exactly these.
 TEXT_INPUTS = (
@@ -16,6 +16,33 @@ TEXT_INPUTS = (
 TEXT_OUTPUT = "logits"
 LABELS_INPUTS = ("input_ids", "attention_mask")
 LABELS_OUTPUT = "labels_embeds"
+
+# The dtype of every input, per layout: the one place the contract's dtypes are named (convert traces with them,
+# validate and the runtime feed and check them, docs/RUNTIME.md and the model card show them).
+# Seed-named files take exactly what the seed card (ckg/gliner-bi-base-v20-litert) documents, so code written
+# against it runs unchanged: int64 ids, masks, positions and span_idx, a float32 word_valid_mask. They are cast
+# to the graph's int32 as its first ops (builtin CAST; docs/BENCHMARKS-DTYPES.md: no measurable cost).
+# The bundle keeps LiteRT's native index width, int32: EMBEDDING_LOOKUP and GATHER take int32 indices, an app
+# fills IntBuffers, span_idx is half the bytes (1.5 MB a call at S=8192 in int64), and its contract is the
+# one its apps were written against.
+_INT = ("input_ids", "attention_mask", "first_subword_positions", "span_idx")
+INPUT_DTYPES: dict[Layout, dict[str, str]] = {
+    Layout.BUNDLE: {**{n: "int32" for n in _INT}, "word_valid_mask": "int32", "labels_embeds": "float32"},
+    Layout.FILES: {**{n: "int64" for n in _INT}, "word_valid_mask": "float32", "labels_embeds": "float32"},
+}
+OUTPUT_DTYPE = "float32"  # logits and labels_embeds, in every layout
+
+
+def input_dtypes(component: Component, layout: Layout) -> dict[str, str]:
+    """A graph's input dtypes in `layout` (numpy names), in signature order."""
+    names = LABELS_INPUTS if component is Component.LABELS else TEXT_INPUTS
+    return {n: INPUT_DTYPES[layout][n] for n in names}
+
+
+def as_dtypes(arrays: dict[str, np.ndarray], dtypes: dict[str, str]) -> dict[str, np.ndarray]:
+    """`arrays` (the builders' int32) in the dtypes a graph records, e.g. its manifest TensorSpecs. Lossless:
+    ids, positions and span indices are far below 2**31, masks are 0/1."""
+    return {n: np.ascontiguousarray(a, dtype=dtypes.get(n, a.dtype)) for n, a in arrays.items()}
 
 
 def input_shapes(component: Component, seq_len: int | None, max_width: int, hidden: int, max_types: int
@@ -65,7 +92,8 @@ def build_text_inputs(
     input_ids: Sequence[int], word_ids: Sequence[int | None], num_words: int, seq_len: int, max_width: int,
     labels_embeds: np.ndarray, pad_token_id: int = 0, *, max_types: int,
 ) -> TextInputs:
-    """Words already tokenized (ids and word_ids of one encoding, special tokens included) -> graph inputs.
+    """Words already tokenized (ids and word_ids of one encoding, special tokens included) -> graph inputs, in
+    the bundle's dtypes (int32 ids; `as_dtypes` turns them into a seed file's).
 
     Spans whose end falls past the last word are zeroed, as upstream multiplies span_idx by span_mask:
     an out-of-range index would also crash LiteRT's gather.

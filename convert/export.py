@@ -6,28 +6,33 @@ from pathlib import Path
 
 import torch
 
-from common.inputs import input_shapes
+from common.inputs import input_dtypes, input_shapes
 from common.variants import Component, Layout, Precision, Variant
 
 
-def build_wrapper(model, variant: Variant, fuse_span_head: bool = True) -> torch.nn.Module:
+def build_wrapper(model, variant: Variant, fuse_span_head: bool = True,
+                  layout: Layout = Layout.BUNDLE) -> torch.nn.Module:
     from wrappers import LabelsEncoderWrapper, TextEncoderWrapper
+    from wrappers.dtypes import CastInputs
 
     if variant.component is Component.LABELS:
-        return LabelsEncoderWrapper(model).eval()
-    return TextEncoderWrapper(model, variant.seq_len, fuse_span_head=fuse_span_head).eval()
+        wrapper = LabelsEncoderWrapper(model).eval()
+    else:
+        wrapper = TextEncoderWrapper(model, variant.seq_len, fuse_span_head=fuse_span_head).eval()
+    return CastInputs(wrapper).eval() if _x64(variant, layout) else wrapper
 
 
-def sample_inputs(model, variant: Variant) -> dict[str, torch.Tensor]:
-    """Tracing inputs with the contract's shapes and dtypes (int32 ids: LiteRT's integer width)."""
+def _x64(variant: Variant, layout: Layout) -> bool:
+    """Whether the layout's contract has int64 inputs: litert-torch downcasts them to int32 unless enable_x64."""
+    return "int64" in input_dtypes(variant.component, layout).values()
+
+
+def sample_inputs(model, variant: Variant, layout: Layout = Layout.BUNDLE) -> dict[str, torch.Tensor]:
+    """Tracing inputs with the layout's contract: shapes and dtypes (common/inputs.py), in signature order."""
     cfg = model.config
     shapes = input_shapes(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types)
-    out = {}
-    for name, shape in shapes.items():
-        if name == "labels_embeds":
-            out[name] = torch.zeros(shape, dtype=torch.float32)
-        else:
-            out[name] = torch.zeros(shape, dtype=torch.int32)
+    dtypes = input_dtypes(variant.component, layout)
+    out = {name: torch.zeros(shape, dtype=getattr(torch, dtypes[name])) for name, shape in shapes.items()}
     out["attention_mask"][..., :2] = 1
     return out
 
@@ -44,17 +49,21 @@ def export_fp32(model, variants: list[Variant], layout: Layout, dest: Path, fuse
 
     # lightweight_conversion keeps constants lazy: peak RSS 3.6 -> 2.6 GB at full size, same graph (measured on
     # base-random).
+    # enable_x64 keeps the int64 inputs of the layout's contract (CastInputs casts them to int32 at once, so
+    # no other tensor is 64-bit); litert-torch would downcast them otherwise.
+    x64 = any(_x64(v, layout) for v in variants)
     if layout is Layout.FILES:
         (v,) = variants
-        edge = litert_torch.convert(build_wrapper(model, v, fuse_span_head), sample_kwargs=sample_inputs(model, v),
-                                    lightweight_conversion=lightweight)
+        edge = litert_torch.convert(build_wrapper(model, v, fuse_span_head, layout),
+                                    sample_kwargs=sample_inputs(model, v, layout),
+                                    lightweight_conversion=lightweight, enable_x64=x64)
     else:
         conv = None
         for v in variants:
-            wrapper, kwargs = build_wrapper(model, v, fuse_span_head), sample_inputs(model, v)
+            wrapper, kwargs = build_wrapper(model, v, fuse_span_head, layout), sample_inputs(model, v, layout)
             conv = (litert_torch.signature(v.signature, wrapper, sample_kwargs=kwargs) if conv is None
                     else conv.signature(v.signature, wrapper, sample_kwargs=kwargs))
-        edge = conv.convert(lightweight_conversion=lightweight)
+        edge = conv.convert(lightweight_conversion=lightweight, enable_x64=x64)
     edge.export(str(dest))
 
 

@@ -15,6 +15,7 @@ from common import manifest as mf
 from common.files import (
     atomic_write_bytes, building_dir, publish_file, remove_stale_temps, temp_dir, temp_file, writable_dir,
 )
+from common.inputs import input_dtypes
 from common.machine import tool_versions
 from common.memory import peak_rss_bytes, reset_peak_rss
 from common.tflite import non_builtin_ops, sha256_file, signatures_io
@@ -175,6 +176,12 @@ def _graphs(model, plan: FilePlan, path: Path) -> tuple[mf.Graph, ...]:
     want = {v.signature_in(plan.layout): v for v in plan.variants}
     if set(sigs) != set(want):
         raise RuntimeError(f"{plan.file}: signatures {sorted(sigs)} != planned {sorted(want)}")
+    for name, v in want.items():
+        got = {r["name"]: r["dtype"] for r in sigs[name][0]}
+        if got != input_dtypes(v.component, plan.layout):
+            # A contract check, not a numeric one: apps feed these dtypes (common/inputs.py).
+            raise RuntimeError(f"{plan.file}: signature {name} takes {got}, the {plan.layout.value} contract says "
+                               f"{input_dtypes(v.component, plan.layout)}")
     return tuple(
         mf.Graph(
             variant=v, signature=name, max_valid_tokens=max_valid_tokens(model, v),

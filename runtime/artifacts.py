@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import manifest as mf
-from common.inputs import LABELS_INPUTS, LABELS_OUTPUT, TEXT_INPUTS, TEXT_OUTPUT, input_shapes, output_shape
+from common.inputs import LABELS_OUTPUT, OUTPUT_DTYPE, TEXT_OUTPUT, input_dtypes, input_shapes, output_shape
 from common.tflite import sha256_stream, weights_precision
 from common.variants import Component, Layout, Precision, Variant
 from runtime import cache as weight_cache
 
-_FLOAT_TENSORS = {"labels_embeds", TEXT_OUTPUT}  # every other tensor of the contract is int32 (common/inputs.py)
 # LiteRT starts this many threads per interpreter (two graphs loaded: twice that); past the cores it only adds
 # contention, and an unbounded value (1000) would start thousands of OS threads.
 MAX_THREADS = 64
@@ -218,17 +217,21 @@ class Artifacts:
         _, graph = self.graphs[variant]
         where = self._where[variant][1]
         c = self.config
-        names = LABELS_INPUTS if variant.component is Component.LABELS else TEXT_INPUTS
         out_name = LABELS_OUTPUT if variant.component is Component.LABELS else TEXT_OUTPUT
         shapes = input_shapes(variant.component, variant.seq_len, c.max_width, c.hidden_size, c.max_types)
-        want_in = {n: (list(shapes[n]), "float32" if n in _FLOAT_TENSORS else "int32") for n in names}
-        want_out = {out_name: (list(output_shape(variant.component, variant.seq_len, c.max_width, c.hidden_size, c.max_types)),
-                           "float32")}
+        # Each layout has its dtypes (the seed files' int64, the bundle's int32); Engine.run casts the
+        # builders' arrays to them.
+        dtypes = input_dtypes(variant.component, self.layout(variant))
+        want_in = {n: (list(shapes[n]), dtypes[n]) for n in dtypes}
+        want_out = {out_name: (list(output_shape(variant.component, variant.seq_len, c.max_width, c.hidden_size,
+                                                 c.max_types)), OUTPUT_DTYPE)}
         differ = _differences(_io(graph.inputs), want_in) + _differences(_io(graph.outputs), want_out)
         if differ:
             raise ArtifactError(
                 f"{self.folder / mf.MANIFEST}: {where} does not fit config.max_width {c.max_width}, "
-                f"config.hidden_size {c.hidden_size} and config.max_types {c.max_types}: {'; '.join(differ)}. The config and the graph records disagree "
+                f"config.hidden_size {c.hidden_size} and config.max_types {c.max_types} in the "
+                f"{self.layout(variant).value} layout's contract: {'; '.join(differ)}. The config and the graph "
+                "records disagree "
                 f"(one was edited); reconvert the folder with `python -m convert ... --force`"
             )
 

@@ -104,7 +104,10 @@ class Engine:
             if a.shape != shape:
                 raise ValueError(f"signature {signature!r} input {name!r} must have shape {list(shape)}, got {list(a.shape)}")
             # The buffer takes raw bytes: cast to the graph's dtype (ints are range-checked by their builders).
-            feeds.append(np.ascontiguousarray(a, dtype=dtype))
+            a = np.ascontiguousarray(a, dtype=dtype)
+            # ai-edge-litert 2.3's TensorBuffer.write refuses int64 arrays (seed files' inputs) though the tensor
+            # is int64: the same bytes go in as twice as many int32 (measured equal to Interpreter's feed).
+            feeds.append(a.view(np.int32) if a.dtype == np.int64 else a)
         with sig.lock:
             for buf, a in zip(sig.in_buffers, feeds):
                 buf.write(a)

@@ -196,12 +196,13 @@ def kernel_name(name: str) -> str:
 def make_input(name: str, dtype, shape: list[int], seq_len: int, rng: np.random.Generator) -> np.ndarray:
     """Valid-looking data: masks cover the first 3/4, spans stay inside the covered words, ids are small."""
     lname = name.lower()
-    if np.issubdtype(dtype, np.floating):
-        return rng.standard_normal(shape).astype(dtype)
     n = shape[-1] if shape else 1
+    # Masks first: a seed file's word_valid_mask is float32 and still a 0/1 mask.
     if "mask" in lname or dtype == np.bool_:
         row = (np.arange(n) < max(1, (3 * n) // 4)).astype(dtype)
         return np.broadcast_to(row, shape).copy()
+    if np.issubdtype(dtype, np.floating):
+        return rng.standard_normal(shape).astype(dtype)
     if "span" in lname:
         return rng.integers(0, max(1, seq_len // 20), size=shape).astype(dtype)
     if "position" in lname:

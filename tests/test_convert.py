@@ -14,6 +14,7 @@ from common.variants import Component, Layout, Precision, Variant
 from common import manifest as mf
 from convert.run import check_disk, check_output_dir
 from upstream.source import SourceError, load_model, resolve
+from tests.test_card import SEED_CARD_INPUTS
 from tests.conftest import TEST_SEQ_LENS, convert_into
 
 ALL = [Variant(Component.LABELS, p) for p in Precision] + [
@@ -37,7 +38,7 @@ def test_manifest_entry_matches_file_and_contract(tiny_trained_artifacts, varian
     cfg = man.config
     want = input_shapes(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types)
     assert {i["name"]: tuple(i["shape"]) for i in inputs} == want
-    assert all(i["dtype"] == ("float32" if i["name"] == "labels_embeds" else "int32") for i in inputs)
+    assert [(i["name"], i["dtype"]) for i in inputs] == SEED_CARD_INPUTS[variant.component]
     name = "labels_embeds" if variant.component is Component.LABELS else "logits"
     assert [(o["name"], tuple(o["shape"]), o["dtype"]) for o in outputs] == [
         (name, output_shape(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types), "float32")]

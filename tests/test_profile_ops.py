@@ -48,7 +48,8 @@ def test_top_ops_and_inputs(profile_json):
     assert 1 <= len(top) <= 15
     assert [o["ms"] for o in top] == sorted((o["ms"] for o in top), reverse=True)
     names = {i["name"]: i for i in profile_json["inputs"]}
-    assert names["input_ids"]["shape"] == [1, 256] and names["input_ids"]["dtype"] == "int32"
+    # A seed-named file: the seed card's int64 ids (common/inputs.py).
+    assert names["input_ids"]["shape"] == [1, 256] and names["input_ids"]["dtype"] == "int64"
 
 
 def test_xnnpack_names_map_to_tflite_op_types():

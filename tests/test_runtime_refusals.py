@@ -176,8 +176,8 @@ def test_swapped_bucket_is_refused(folder):
     """seq512's graph under seq256's name, its sha256 and size updated: the interpreter's shapes give it away."""
     _set_file(folder, "text_encoder_seq256_fp32", (folder / "text_encoder_seq512_fp32.tflite").read_bytes())
     _refused(ValueError, r"text_encoder_seq256_fp32.tflite: the graph.s inputs differ from the "
-             r"manifest.s artifacts.text_encoder_seq256_fp32.graphs\[0\].inputs \(input_ids: \[1, 512\] int32 "
-             r"\(the manifest says \[1, 256\] int32\)", "python -m convert ... --force",
+             r"manifest.s artifacts.text_encoder_seq256_fp32.graphs\[0\].inputs \(input_ids: \[1, 512\] int64 "
+             r"\(the manifest says \[1, 256\] int64\)", "python -m convert ... --force",
              lambda: _open(folder).predict_entities(TEXT, CORE_LABELS))
 
 
@@ -200,7 +200,7 @@ def test_int8w_graph_in_place_of_int8_is_refused(tiny_trained_artifacts, tmp_pat
 def test_config_max_width_disagreeing_with_the_graphs(folder, width):
     edit_manifest(folder, lambda m: m["config"].update(max_width=width))
     _refused(ValueError, rf"artifacts.text_encoder_seq256_fp32.graphs\[0\] does not fit config.max_width {width}.*"
-             rf"span_idx: \[1, 3072, 2\] int32 \(the contract says \[1, {256 * width}, 2\] int32\)",
+             rf"span_idx: \[1, 3072, 2\] int64 \(the contract says \[1, {256 * width}, 2\] int64\)",
              "reconvert the folder", lambda: _open(folder))
 
 

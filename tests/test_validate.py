@@ -89,6 +89,18 @@ def _run(tiny_trained_dir, folder):
     return {r.row: r for r in results}
 
 
+def test_card_from_the_gate_report(gate_report, tiny_trained_artifacts):
+    """The model card drawn from a real report.json: every number in it is the report's, every row passes."""
+    from tests.test_card import assert_card_table_equals_report
+    from validate import card
+
+    _, report, _ = gate_report
+    text = card.render(tiny_trained_artifacts, mf.read(tiny_trained_artifacts), report)
+    assert "out of date" not in text and "Not validated" not in text
+    assert_card_table_equals_report(text, report)
+    assert f"{report['summary']['passed']} passed, {report['summary']['failed']} failed" in text
+
+
 def test_perturbed_weight_is_reported_failing(tiny_trained_dir, tmp_path):
     def perturb(inner):
         inner.prompt_rep_layer[0].weight[0, 0] += 0.05
@@ -140,6 +152,10 @@ def test_cli_exits_nonzero_and_prints_reproduce_command(tiny_trained_dir, tmp_pa
     assert code == 1
     assert "text_encoder_seq256_fp32" in err and "reproduce: python -m validate" in err
     assert "--only text_encoder_seq256_fp32" in err
+    # The folder's own report: its model card follows it and shows the failing graph as failing.
+    card = (folder / "README.md").read_text()
+    assert "| `text_encoder_seq256_fp32` | **FAIL**" in card and "| `labels_encoder_fp32` | pass |" in card
+    assert "1 graph(s) failed validation; do not publish" in card
 
 
 # ---- the gate cannot pass vacuously ----

@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     from common import manifest as mf
     from common.machine import tool_versions
     from upstream.source import SourceError, hub_offline, load_model, resolve
-    from validate import harness, report
+    from validate import card, harness, report
 
     try:
         man = mf.read(args.artifacts)
@@ -86,6 +86,9 @@ def main(argv=None) -> int:
                        run_args=run_args(args), report_dir=out, tools=tool_versions())
     written = report.write(rep, out)
     print(f"report: {', '.join(str(p) for p in written)}")
+    if out.resolve() == (args.artifacts / card.REPORT.parent).resolve():
+        # The folder's own report (not a --report elsewhere, e.g. a reproduce run): its card follows it.
+        print(f"card: {card.write(args.artifacts)}")
     failing = [r for r in rep["results"] if not r["passed"]]
     if failing:
         print(f"{len(failing)} of {len(rep['results'])} artifacts FAILED:", file=sys.stderr)

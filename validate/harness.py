@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.inputs import build_labels_inputs
+from common.inputs import as_dtypes, build_labels_inputs, input_dtypes
 from common.manifest import ArtifactFile, Graph, Manifest
 from common.tflite import sha256_file
 from common.variants import LABEL_TOKENS, Component, Layout, Precision, Variant
@@ -64,21 +64,26 @@ class Case:
 
 
 class Interp:
-    """One signature of a .tflite file, timed; a file's interpreter is shared by its signatures."""
+    """One graph of a .tflite file, fed in the dtypes its manifest entry records, timed; a file's interpreter is
+    shared by its signatures."""
 
     _open: dict[tuple[str, int | None], object] = {}
 
-    def __init__(self, path: Path, num_threads: int | None, signature: str | None = None):
+    def __init__(self, path: Path, num_threads: int | None, graph: Graph):
         from ai_edge_litert.interpreter import Interpreter
 
         key = (str(path), num_threads)
         if key not in Interp._open:
             Interp._open.clear()  # one file open at a time: a bundle's signatures are validated together
             Interp._open[key] = Interpreter(model_path=str(path), num_threads=num_threads)
-        self.runner = Interp._open[key].get_signature_runner(signature)
+        self.runner = Interp._open[key].get_signature_runner(graph.signature)
+        # The builders make int32 arrays; a seed file records int64 and float32 (common/inputs.py). A file
+        # that takes other dtypes than its record fails here, in LiteRT's type check.
+        self.dtypes = {t.name: t.dtype for t in graph.inputs}
         self.times: list[float] = []
 
     def __call__(self, **arrays) -> np.ndarray:
+        arrays = as_dtypes(arrays, self.dtypes)
         t = time.perf_counter()
         out = self.runner(**arrays)
         self.times.append((time.perf_counter() - t) * 1e3)
@@ -133,6 +138,19 @@ def _check_file(res: Result, folder: Path, art: ArtifactFile) -> Path | None:
         return None
     res.stage = Stage.SHA_MATCHED
     return path
+
+
+def _check_dtypes(res: Result, graph: Graph) -> None:
+    """The graph's recorded input dtypes against its layout's contract (common/inputs.py): a seed file that
+    took int32 would break every app written against the seed card, whatever its numbers."""
+    want = input_dtypes(res.variant.component, res.layout)
+    got = {t.name: t.dtype for t in graph.inputs}
+    res.judged.append(f"input dtypes of the {res.layout.value} contract")
+    if got != want:
+        differ = [f"{n} {got.get(n, 'absent')} (contract: {want.get(n, 'absent')})"
+                  for n in dict.fromkeys([*want, *got]) if got.get(n) != want.get(n)]
+        res.failures.append(f"inputs differ from the {res.layout.value} contract: {'; '.join(differ)}; reconvert "
+                            "with `python -m convert ... --force`")
 
 
 def _judge_labels(res: Result, stats: dict) -> None:
@@ -201,7 +219,7 @@ def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[s
     # Upstream encodes a label of any length; the [max_types, 32] graph cuts it, so those are reported apart.
     truncated = np.array([len(e) > LABEL_TOKENS for e in encs])
     try:
-        interp = Interp(path, num_threads, graph.signature)
+        interp = Interp(path, num_threads, graph)
     except Exception as e:  # noqa: BLE001 - any loader failure is this artifact's failure
         res.failures.append(f"LiteRT could not load it: {e}")
         return None
@@ -241,7 +259,7 @@ def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case
     v = res.variant
     k, per_call = adapter.config(model).max_width, adapter.config(model).max_types
     try:
-        interp = Interp(path, num_threads, graph.signature)
+        interp = Interp(path, num_threads, graph)
     except Exception as e:  # noqa: BLE001
         res.failures.append(f"LiteRT could not load it: {e}")
         return
@@ -317,8 +335,8 @@ def same_as_seed_file(res: Result, folder: Path, bundle_graph: Graph, file_art: 
         cfg = adapter.config(model)
         ref = fit[-1].ref
         feeds = candidate_inputs(ref, v.seq_len, cfg.max_width, cfg.max_types, ref.labels_embeds[: cfg.max_types]).arrays
-    got = Interp(bundle_path, num_threads, bundle_graph.signature)(**feeds)
-    want = Interp(other, num_threads, file_graph.signature)(**feeds)
+    got = Interp(bundle_path, num_threads, bundle_graph)(**feeds)
+    want = Interp(other, num_threads, file_graph)(**feeds)
     res.judged.append(f"bit-identical to {file_art.file}")
     if got.shape != want.shape or not np.array_equal(got, want):
         diff = float(np.abs(got - want).max()) if got.shape == want.shape else float("nan")
@@ -370,6 +388,7 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
             res.stage = Stage.SHA_MATCHED
         path = checked[art.file]
         if path is not None:
+            _check_dtypes(res, graph)
             if v.component is Component.LABELS:
                 got = validate_labels(model, res, path, graph, all_labels, num_threads)
                 if got is not None:

@@ -44,12 +44,13 @@ def main(argv=None) -> int:
     from ai_edge_litert.interpreter import Interpreter  # noqa: F401  imported in both modes: same floor
 
     from common.memory import peak_rss_bytes
-    from scripts.bench.timing import litert_runner
+    from scripts.bench.timing import in_dtypes, litert_runner
 
     arrays = dict(np.load(args.npz))
     if args.model:
         # One call: tensors are allocated and XNNPACK packs its weights on the first; later ones reuse them.
-        litert_runner(Path(args.model), args.threads, args.signature)(**arrays)
+        runner = litert_runner(Path(args.model), args.threads, args.signature)
+        runner(**in_dtypes(runner, arrays))
     print(json.dumps({"maxrss_bytes": peak_rss_bytes()}))
     return 0
 

@@ -64,6 +64,15 @@ def litert_runner(path: Path, threads: int, signature: str | None = None):
     return interp.get_signature_runner(signature)
 
 
+def in_dtypes(runner, arrays: dict) -> dict:
+    """The builders' int32 arrays in the runner's input dtypes (a seed file takes int64 / float32), cast once
+    before timing: an app builds them in those dtypes."""
+    from common.inputs import as_dtypes
+
+    return as_dtypes(arrays, {n: d["dtype"] for n, d in runner.get_input_details().items()})
+
+
 def bench_litert(path: Path, arrays: dict, threads: int, runs: int, warmup: int, signature: str | None) -> dict:
     runner = litert_runner(path, threads, signature)
+    arrays = in_dtypes(runner, arrays)
     return summarize(time_calls(lambda: runner(**arrays), runs, warmup))
