@@ -207,7 +207,8 @@ def test_config_max_width_disagreeing_with_the_graphs(folder, width):
 def test_config_max_types_disagreeing_with_the_graphs(folder):
     edit_manifest(folder, lambda m: m["config"].update(max_types=10))
     _refused(ValueError, r"labels_encoder_fp32.graphs\[0\] does not fit config.max_width 12, config.hidden_size 32 and "
-             r"config.max_types 10: .*input_ids: \[25, 32\] int32 \(the contract says \[10, 32\] int32\)",
+             r"config.max_types 10 in the files layout's contract: .*input_ids: \[25, 32\] int64 \(the contract says "
+             r"\[10, 32\] int64\)",
              "reconvert the folder", lambda: _open(folder))
 
 
