@@ -173,6 +173,44 @@ def measure(a) -> int:
     return 0
 
 
+def compare(a) -> int:
+    """Latency of several members in one process, calls interleaved round by round (member x precision x S), so
+    a load change on the shared machine hits every member alike: the ratios between members come from here."""
+    import statistics
+
+    from runtime import GLiNERLiteRT
+    from validate.suite import fill_text
+
+    calls, times = {}, {}
+    for spec in a.members:
+        name, folder = spec.split("=", 1)
+        for p in a.precisions:
+            rt = GLiNERLiteRT.from_pretrained(folder, p, num_threads=a.threads)
+            embeds = rt.encode_labels(LABELS)
+            for s in a.seq_lens:
+                text = fill_text(lambda t: len(rt.text_tokenizer.encode(t).ids), int(0.9 * s))
+                prepared = rt.prepare(text)
+                (call,) = rt.build_calls(prepared, prepared.windows[0], embeds)
+                assert call.bucket.variant.seq_len == s
+                rt.run_call(call)  # warm-up: weights packed, buffers allocated
+                calls[name, p, s] = (rt, call)
+    for _ in range(a.rounds):
+        for key, (rt, call) in calls.items():
+            t = time.perf_counter()
+            rt.run_call(call)
+            times.setdefault(key, []).append((time.perf_counter() - t) * 1e3)
+    out = {"threads": a.threads, "rounds": a.rounds, "labels": len(LABELS),
+           "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "command": ["python", "-m", "scripts.family", *sys.argv[1:]],
+           "latency_ms": [{"member": n, "precision": p, "seq_len": s, "median": round(statistics.median(v), 2),
+                           "min": round(min(v), 2), "max": round(max(v), 2)} for (n, p, s), v in times.items()]}
+    from common.files import atomic_write_bytes
+
+    atomic_write_bytes(a.out, (json.dumps(out, indent=1) + "\n").encode())
+    print(f"wrote {a.out}")
+    return 0
+
+
 # ------------------------------------------------------------------------------------------------ render
 
 def _mb(n) -> str:
@@ -226,22 +264,34 @@ def render(data: dict) -> str:
             f1 = f"{f1:.3f}" if f1 is not None and r["precision"] != "fp32" else "–"
             L.append(f"| {m} | {r['variant']} | {ok} | {r.get('relative_error', float('nan')):.2e} | {cos} | {f1} |")
     seqs = [str(s) for s in data["members"][0]["seq_lens"]]
+    cmp = data.get("compare")
+    lat: dict = {m: {p: dict(ms[m].get("runtime", {}).get(p, {}).get("latency_ms", {})) for p in PRECISIONS}
+                 for m in order}
+    how = ("median of the runs of one call in a fresh process per member and precision (`run`): members measured "
+           "minutes apart")
+    if cmp:
+        lat = {m: {p: {} for p in PRECISIONS} for m in order}
+        for r in cmp["latency_ms"]:
+            if r["member"] in lat:
+                lat[r["member"]][r["precision"]][str(r["seq_len"])] = r["median"]
+        how = (f"median of {cmp['rounds']} rounds in one process (`compare`, {cmp['started']}), every member's call "
+               "interleaved in each round, so load on the shared machine hits all alike: the ratios between members "
+               "are this table's point")
     L += ["", f"## Runtime ({data['members'][0]['threads']} threads, {len(LABELS)} labels)", "",
-          "Text graph latency: median of the runs of one call at each bucket, a text filling ~90% of it. RSS: peak "
-          "of a fresh process that opened the folder and ran one predict_entities at the smallest bucket.", "",
+          f"Text graph latency (a text filling ~90% of the bucket): {how}. RSS: peak of a fresh process that opened "
+          "the folder and ran one predict_entities at the smallest bucket.", "",
           "| member | " + " | ".join(f"fp32 ms S={s} | int8 ms S={s}" for s in seqs) + " | int8/fp32 S=" +
-          " / ".join(seqs) + " | RSS fp32 / int8 MiB | int8 S=256 vs base |",
+          " / ".join(seqs) + " | RSS fp32 / int8 MiB | int8 S=" + seqs[0] + " vs base |",
           "|---|" + "---|" * (2 * len(seqs) + 3)]
-    base = ms.get("base", {}).get("runtime", {}).get("int8", {}).get("latency_ms", {}).get(seqs[0])
+    base = lat.get("base", {}).get("int8", {}).get(seqs[0])
     for m in order:
-        rt = ms[m].get("runtime", {})
-        lat = {p: rt.get(p, {}).get("latency_ms", {}) for p in PRECISIONS}
-        cells = [f"{lat['fp32'].get(s, float('nan')):.1f} | {lat['int8'].get(s, float('nan')):.1f}" for s in seqs]
-        ratios = " / ".join(f"{lat['int8'][s] / lat['fp32'][s]:.2f}" if s in lat["int8"] and s in lat["fp32"] else "–"
+        rt, lm = ms[m].get("runtime", {}), lat[m]
+        cells = [f"{lm['fp32'].get(s, float('nan')):.1f} | {lm['int8'].get(s, float('nan')):.1f}" for s in seqs]
+        ratios = " / ".join(f"{lm['int8'][s] / lm['fp32'][s]:.2f}" if s in lm["int8"] and s in lm["fp32"] else "–"
                             for s in seqs)
         rss = " / ".join(f"{rt[p]['rss_after_predict_bytes'] / 2**20:.0f}" if "rss_after_predict_bytes" in rt.get(p, {})
                          else "–" for p in PRECISIONS)
-        mine = lat["int8"].get(seqs[0])
+        mine = lm["int8"].get(seqs[0])
         vs = f"{mine / base:.2f}x" if mine and base else "–"
         L.append(f"| {m} | {' | '.join(cells)} | {ratios} | {rss} | {vs} |")
     L += ["", "## Goals", ""]
@@ -250,7 +300,7 @@ def render(data: dict) -> str:
         b = edge["files"]["int8"]["bytes"]
         L.append(f"- edge int8 bundle (text + labels) {b / 1e6:.1f} MB: {'meets' if b <= 70e6 else 'MISSES'} <= 70 MB.")
     if edge and base:
-        e = edge.get("runtime", {}).get("int8", {}).get("latency_ms", {}).get(seqs[0])
+        e = lat["edge"]["int8"].get(seqs[0])
         if e:
             L.append(f"- edge int8 S={seqs[0]} latency {e / base:.2f}x base's in the same run: "
                      f"{'meets' if e / base <= 0.35 else 'MISSES'} <= 0.35x.")
@@ -265,6 +315,8 @@ def render(data: dict) -> str:
               ms[m]["convert"]["tail"].strip()[-1200:], "```"]
     L += ["", "## Runs", ""]
     L += [f"- {m}: started {ms[m]['started']}, `{' '.join(ms[m].get('command', []))}`" for m in order]
+    if cmp:
+        L.append(f"- latency: started {cmp['started']}, `{' '.join(cmp['command'])}`")
     return "\n".join(L) + "\n"
 
 
@@ -287,8 +339,16 @@ def main(argv=None) -> int:
     m.add_argument("--runs", type=int, default=10)
     m.add_argument("--seq-lens", nargs="+", type=int, default=list(SEQ_LENS))
     m.add_argument("--out", type=Path, required=True)
+    c = sub.add_parser("compare", help="interleaved latency of several members' folders in one process -> JSON")
+    c.add_argument("members", nargs="+", metavar="NAME=ARTIFACTS")
+    c.add_argument("--precisions", nargs="+", default=list(PRECISIONS), choices=PRECISIONS)
+    c.add_argument("--seq-lens", nargs="+", type=int, default=list(SEQ_LENS))
+    c.add_argument("--threads", type=int, default=2)
+    c.add_argument("--rounds", type=int, default=20)
+    c.add_argument("--out", type=Path, required=True)
     d = sub.add_parser("render", help="members' family.json -> one JSON + Markdown")
     d.add_argument("results", nargs="+", type=Path)
+    d.add_argument("--compare", type=Path, help="a `compare` JSON: its interleaved latencies fill the latency table")
     d.add_argument("--json", type=Path, default=ROOT / "docs" / "family.json")
     d.add_argument("--doc", type=Path, default=ROOT / "docs" / "FAMILY.md")
     a = ap.parse_args(argv)
@@ -297,10 +357,14 @@ def main(argv=None) -> int:
         return run_member(a)
     if a.cmd == "measure":
         return measure(a)
+    if a.cmd == "compare":
+        return compare(a)
     from common.files import atomic_write_bytes
 
     members = [json.loads(p.read_text()) for p in a.results]
     data = {"members": sorted(members, key=lambda x: MEMBERS.index(x["member"]))}
+    if a.compare:
+        data["compare"] = json.loads(a.compare.read_text())
     atomic_write_bytes(a.json, (json.dumps(data, indent=1) + "\n").encode())
     atomic_write_bytes(a.doc, render(data).encode())
     print(f"wrote {a.json} and {a.doc}")
