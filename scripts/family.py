@@ -302,7 +302,8 @@ def render(data: dict) -> str:
     if edge and base:
         e = lat["edge"]["int8"].get(seqs[0])
         if e:
-            L.append(f"- edge int8 S={seqs[0]} latency {e / base:.2f}x base's in the same run: "
+            when = "interleaved in one run" if cmp else "separate runs minutes apart: noisy"
+            L.append(f"- edge int8 S={seqs[0]} latency {e / base:.2f}x base's ({when}): "
                      f"{'meets' if e / base <= 0.35 else 'MISSES'} <= 0.35x.")
     large = ms.get("large")
     if large:
