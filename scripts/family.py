@@ -308,8 +308,12 @@ def render(data: dict) -> str:
     large = ms.get("large")
     if large:
         fp = large["files"].get("fp32", {}).get("bytes")
-        L.append(f"- large: fp32 bundle {_mb(fp)} MB against the {FLATBUFFER_LIMIT / 1e6:.0f} MB flatbuffer limit; "
-                 f"peak conversion RSS {_gb(large['convert']['peak_rss_bytes'])} GiB (goal <= 12 GB).")
+        fits = fp is not None and fp < FLATBUFFER_LIMIT
+        L.append(f"- large: fp32 bundle {_mb(fp)} MB against the {FLATBUFFER_LIMIT / 1e6:.0f} MB a flatbuffer "
+                 f"addresses ({'fits: every precision converts' if fits else 'does not fit'}); a model past it is "
+                 "refused before export by convert.run.check_flatbuffer_limit, naming --layout files. Peak "
+                 f"conversion RSS {_gb(large['convert']['peak_rss_bytes'])} GiB "
+                 f"({'meets' if large['convert']['peak_rss_bytes'] <= 12e9 else 'MISSES'} <= 12 GB).")
     failed = [m for m in order if ms[m]["convert"]["exit_code"] != 0]
     for m in failed:
         L += ["", f"### {m}: conversion exited {ms[m]['convert']['exit_code']}", "", "```",
