@@ -89,6 +89,30 @@ def estimate_bytes(model, plans: list[FilePlan]) -> int:
     return total
 
 
+# A .tflite is one flatbuffer, addressed with 32-bit signed offsets: a file's weights must stay under 2 GiB.
+FLATBUFFER_LIMIT = 2**31
+
+
+def check_flatbuffer_limit(model, plans: list[FilePlan], limit: int = FLATBUFFER_LIMIT) -> None:
+    """Refuses, before minutes of export, an fp32 file (asked for, or the graph a quantized file is made from)
+    whose weights (4 bytes a parameter) cannot fit one flatbuffer. At the largest family member the fp32 bundle
+    is 2102 MB of 2147 (docs/FAMILY.md); the estimate counts the labels encoder's unused pooler and position
+    rows, so it errs above the file by ~0.3%."""
+    counts = adapter.parameter_counts(model)
+    for f in {f if f.precision is Precision.FP32 else f.fp32_source for f in plans}:
+        parts = {v.component for v in f.variants}
+        need = 4 * sum(counts["labels"] if c is Component.LABELS else counts["text"] for c in parts)
+        if need > limit:
+            text_gb = 4 * counts["text"] / 1e9
+            raise SourceError(
+                f"{f.file}: its fp32 weights ({need / 1e9:.2f} GB) exceed the {limit / 1e9:.2f} GB a .tflite "
+                f"flatbuffer can address, and every precision, int8 included, is quantized from that fp32 graph. "
+                f"Convert with --layout files (one graph per file: the text encoder alone holds {text_gb:.2f} GB"
+                f"{' and still does not fit' if 4 * counts['text'] > limit else ''}), or --components to split the "
+                "labels and text encoders"
+            )
+
+
 def check_output_dir(out: Path, source_folder: Path | None = None) -> None:
     """Refuses an --out that is a file, unwritable, or the source model's own folder; creates it if missing."""
     if out.exists() and not out.is_dir():
@@ -225,6 +249,7 @@ def convert_all(model, source: Source, plans: list[FilePlan], out: Path, opts: O
     todo = [f for f in plans if opts.force or not done(f)]
     # Quantized files need their fp32 file; plan it (it may be outside the requested precisions).
     needed_fp32 = {f.fp32_source for f in todo if f.precision is not Precision.FP32}
+    check_flatbuffer_limit(model, todo)
     check_disk(out, estimate_bytes(model, todo) + estimate_bytes(model, list(needed_fp32 - set(plans))))
     man = mf.Manifest(
         source=source_fields(source), config=model_config(model), files=_write_side_files(model, source, out),

