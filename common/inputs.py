@@ -16,13 +16,34 @@ TEXT_INPUTS = (
 TEXT_OUTPUT = "logits"
 LABELS_INPUTS = ("input_ids", "attention_mask")
 LABELS_OUTPUT = "labels_embeds"
+# The labels-independent text graph: the text graph's inputs without labels_embeds and span_idx (its output holds
+# every span of the bucket, row s * max_width + k being words s .. s + k).
+SPANS_INPUTS = TEXT_INPUTS[:4]
+SPANS_OUTPUT = "span_reps"
+PROMPTS_INPUTS = ("labels_embeds",)
+PROMPTS_OUTPUT = "prompts"
+
+
+def io_names(component: Component) -> tuple[tuple[str, ...], str]:
+    """(input names, output name) of a component's graph."""
+    return {
+        Component.LABELS: (LABELS_INPUTS, LABELS_OUTPUT), Component.LABELS_BULK: (LABELS_INPUTS, LABELS_OUTPUT),
+        Component.PROMPTS: (PROMPTS_INPUTS, PROMPTS_OUTPUT), Component.TEXT: (TEXT_INPUTS, TEXT_OUTPUT),
+        Component.SPANS: (SPANS_INPUTS, SPANS_OUTPUT),
+    }[component]
 
 
 def input_shapes(component: Component, seq_len: int | None, max_width: int, hidden: int) -> dict[str, tuple]:
     """Static shapes of a graph's inputs, in signature order."""
     if component is Component.LABELS:
         return {n: (MAX_LABELS, LABEL_TOKENS) for n in LABELS_INPUTS}
+    if component is Component.LABELS_BULK:
+        return {n: (component.label_rows, LABEL_TOKENS) for n in LABELS_INPUTS}
+    if component is Component.PROMPTS:
+        return {"labels_embeds": (component.label_rows, hidden)}
     s = seq_len
+    if component is Component.SPANS:
+        return {n: (1, s) for n in SPANS_INPUTS}
     return {
         "input_ids": (1, s), "attention_mask": (1, s), "first_subword_positions": (1, s),
         "word_valid_mask": (1, s), "labels_embeds": (1, MAX_LABELS, hidden), "span_idx": (1, s * max_width, 2),
@@ -32,6 +53,10 @@ def input_shapes(component: Component, seq_len: int | None, max_width: int, hidd
 def output_shape(component: Component, seq_len: int | None, max_width: int, hidden: int) -> tuple:
     if component is Component.LABELS:
         return (MAX_LABELS, hidden)
+    if component in (Component.LABELS_BULK, Component.PROMPTS):
+        return (component.label_rows, hidden)
+    if component is Component.SPANS:
+        return (1, seq_len, max_width, hidden)
     return (1, seq_len, max_width, MAX_LABELS)
 
 
@@ -100,19 +125,21 @@ def build_text_inputs(
     return TextInputs(arrays=arrays, num_words=num_words, num_tokens=n_tok)
 
 
-def build_labels_inputs(encodings: Sequence[Sequence[int]], empty_encoding: Sequence[int]) -> dict[str, np.ndarray]:
-    """Token ids of up to 25 labels (special tokens included) -> [25, 32] ids and mask.
+def build_labels_inputs(encodings: Sequence[Sequence[int]], empty_encoding: Sequence[int],
+                        rows: int = MAX_LABELS) -> dict[str, np.ndarray]:
+    """Token ids of up to `rows` labels (special tokens included) -> [rows, 32] ids and mask (25 rows: the
+    labels encoder; BULK_LABEL_ROWS: the bulk one).
 
     Rows past the last label hold the encoding of the empty string ([CLS] [SEP]): a row with no attended
     token would be a softmax over nothing. Ids past 32 are cut, keeping the final [SEP] as a truncating
     tokenizer does.
     """
-    if len(encodings) > MAX_LABELS:
-        raise ValueError(f"{len(encodings)} labels in one call; the labels encoder takes at most {MAX_LABELS}")
-    ids = np.zeros((MAX_LABELS, LABEL_TOKENS), np.int32)
-    mask = np.zeros((MAX_LABELS, LABEL_TOKENS), np.int32)
-    rows = list(encodings) + [empty_encoding] * (MAX_LABELS - len(encodings))
-    for i, row in enumerate(rows):
+    if len(encodings) > rows:
+        raise ValueError(f"{len(encodings)} labels in one call; this labels encoder takes at most {rows}")
+    ids = np.zeros((rows, LABEL_TOKENS), np.int32)
+    mask = np.zeros((rows, LABEL_TOKENS), np.int32)
+    padded = list(encodings) + [empty_encoding] * (rows - len(encodings))
+    for i, row in enumerate(padded):
         row = list(row)
         if len(row) > LABEL_TOKENS:
             row = row[: LABEL_TOKENS - 1] + row[-1:]

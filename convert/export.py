@@ -11,10 +11,15 @@ from common.variants import Component, Layout, Precision, Variant
 
 
 def build_wrapper(model, variant: Variant, fuse_span_head: bool = True) -> torch.nn.Module:
-    from wrappers import LabelsEncoderWrapper, TextEncoderWrapper
+    from wrappers import LabelsEncoderWrapper, PromptsWrapper, SpanRepsWrapper, TextEncoderWrapper
 
-    if variant.component is Component.LABELS:
+    c = variant.component
+    if c in (Component.LABELS, Component.LABELS_BULK):
         return LabelsEncoderWrapper(model).eval()
+    if c is Component.PROMPTS:
+        return PromptsWrapper(model).eval()
+    if c is Component.SPANS:
+        return SpanRepsWrapper(model, variant.seq_len).eval()
     return TextEncoderWrapper(model, variant.seq_len, fuse_span_head=fuse_span_head).eval()
 
 
@@ -27,7 +32,8 @@ def sample_inputs(model, variant: Variant) -> dict[str, torch.Tensor]:
             out[name] = torch.zeros(shape, dtype=torch.float32)
         else:
             out[name] = torch.zeros(shape, dtype=torch.int32)
-    out["attention_mask"][..., :2] = 1
+    if "attention_mask" in out:
+        out["attention_mask"][..., :2] = 1
     return out
 
 
