@@ -148,7 +148,7 @@ class GLiNERLiteRT:
             if hit is not None:
                 self._label_cache.move_to_end(key)
                 return hit
-        encs = [self.labels_tokenizer.encode(label).ids for label in key]
+        encs = [e.ids for e in self.labels_tokenizer.encode_batch(list(key))]
         limit = self.config.label_tokens
         too_long = [label for label, ids in zip(key, encs) if len(ids) > limit]
         if too_long:
@@ -224,6 +224,10 @@ class GLiNERLiteRT:
         made it."""
         bank = LabelBank.load(path)
         self.check_bank(bank, str(path))
+        try:
+            self._check_labels(list(bank.labels))
+        except ValueError as e:
+            raise BankError(f"{path}: {e}") from None
         return bank
 
     def check_bank(self, bank: LabelBank, where: str = "the label bank") -> None:
@@ -263,8 +267,8 @@ class GLiNERLiteRT:
         # embedding, so multi_label returns a span once per spelling. Either is a caller bug: refuse, comparing
         # token ids (what the model sees), not strings.
         by_ids: dict[tuple[int, ...], list[str]] = {}
-        for label in labels:
-            by_ids.setdefault(tuple(self.labels_tokenizer.encode(label).ids), []).append(label)
+        for label, enc in zip(labels, self.labels_tokenizer.encode_batch(list(labels))):
+            by_ids.setdefault(tuple(enc.ids), []).append(label)
         same = [group for group in by_ids.values() if len(group) > 1]
         if same:
             exact = [g[0] for g in same if len(set(g)) == 1]
@@ -305,6 +309,15 @@ class GLiNERLiteRT:
         if isinstance(labels, LabelBank):
             self.check_bank(labels)
             return list(labels.labels), labels.embeds
+        # Labels seen before were checked then (only checked labels enter the cache): 10,000 labels are
+        # tokenized once, not on every text.
+        if isinstance(labels, (list, tuple)) and all(type(x) is str for x in labels):
+            key = tuple(labels)
+            with self._cache_lock:
+                hit = self._label_cache.get(key)
+                if hit is not None:
+                    self._label_cache.move_to_end(key)
+                    return list(key), hit
         labels = self._check_labels(labels)
         return labels, self._encode_labels(tuple(labels))
 
