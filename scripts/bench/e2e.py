@@ -26,6 +26,16 @@ def staged_predict(rt, text: str, labels: list[str]) -> tuple[dict, list[dict]]:
     t2 = clock()
     embeds = rt.encode_labels(labels)
     t3 = clock()
+    if getattr(rt, "span_scoring", False):
+        # The span path: inputs = the label prompts (cached with the labels), text graph = the span graph,
+        # decode = host scoring of every label + upstream's decoding.
+        prompts = rt.label_prompts(embeds)
+        t4 = clock()
+        reps = [rt.window_spans(prepared, w) for w in prepared.windows]
+        t5 = clock()
+        entities = rt.decode_window_spans(prepared, reps, prompts, labels, threshold=THRESHOLD)
+        t6 = clock()
+        return dict(zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5))), entities
     calls = [rt.build_calls(prepared, w, embeds) for w in prepared.windows]
     t4 = clock()
     logits = [rt.window_logits(c) for c in calls]
