@@ -11,7 +11,7 @@ import pytest
 from common import manifest as mf
 from common.inputs import input_shapes, output_shape
 from common.tflite import sha256_file, signatures_io
-from common.variants import Component, Layout, Precision, Variant, bundle_file_name
+from common.variants import Component, Layout, Precision, Variant, all_variants, bundle_file_name
 from tests.conftest import TEST_SEQ_LENS, convert_into
 
 
@@ -20,7 +20,9 @@ def test_bundle_signatures_equal_the_manifest_and_the_contract(tiny_trained_arti
     man = mf.read(tiny_trained_artifacts)
     art = man.artifacts[bundle_file_name(precision).removesuffix(".tflite")]
     assert art.layout is Layout.BUNDLE and art.sha256 == sha256_file(tiny_trained_artifacts / art.file)
-    want = [Variant(Component.LABELS, precision)] + [Variant(Component.TEXT, precision, s) for s in TEST_SEQ_LENS]
+    # Every component: the seed's graphs and the labels-independent ones (issue 14).
+    want = all_variants(TEST_SEQ_LENS, [precision])
+    assert {v.component for v in want} == set(Component)
     assert [g.variant for g in art.graphs] == want
     sigs = signatures_io(tiny_trained_artifacts / art.file)
     assert sorted(sigs) == sorted(v.signature for v in want) == sorted(g.signature for g in art.graphs)
@@ -95,8 +97,9 @@ def test_a_bundle_with_other_buckets_is_replaced(tiny_trained_dir, tmp_path):
     convert_into(tiny_trained_dir, out, seq_lens=(64, 128), precisions=("fp32",), layouts=("bundle",))
     man = mf.read(out)
     assert list(man.artifacts) == ["gliner_bi_fp32"]
-    assert sorted(signatures_io(out / "gliner_bi_fp32.tflite")) == ["labels_encoder", "text_encoder_seq128",
-                                                                     "text_encoder_seq64"]
+    assert sorted(signatures_io(out / "gliner_bi_fp32.tflite")) == [
+        "label_prompts", "labels_encoder", "labels_encoder_bulk", "text_encoder_seq128", "text_encoder_seq64",
+        "text_spans_seq128", "text_spans_seq64"]
 
 
 def test_old_schema_folder_is_refused_with_the_fix(tiny_trained_artifacts, tmp_path):
