@@ -258,3 +258,18 @@ def test_cli_labels_file_and_bank(tiny_trained_artifacts, tmp_path):
     out = subprocess.run(cmd + ["--precision", "int8", "--bank", str(bank), TEXTS[0]], capture_output=True, env=env(),
                          cwd=ROOT, timeout=300)
     assert out.returncode == 2 and "precision fp32" in out.stderr.decode() and "precision int8" in out.stderr.decode()
+
+
+def test_every_variant_name_round_trips():
+    """One Variant names every graph: file stem, signature and report row round-trip, none shared."""
+    from common.variants import Component, Layout, Precision, Variant, all_variants
+
+    vs = all_variants((64, 256), list(Precision))
+    assert {v.component for v in vs} == set(Component)
+    assert all(Variant.from_stem(str(v)) == v for v in vs)
+    for layout in (Layout.BUNDLE, Layout.FILES):
+        assert len({v.id_in(layout) for v in vs}) == len(vs)
+    assert len({(v.signature, v.precision) for v in vs}) == len(vs)
+    for bad in ("text_spans_fp32", "label_prompts64_fp32", "labels_encoder_bulk"):
+        with pytest.raises(ValueError, match="names no variant|unknown precision .bulk."):
+            Variant.from_stem(bad)
