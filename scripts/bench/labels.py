@@ -246,7 +246,11 @@ def render(runs: list[dict]) -> str:
         ok = "met" if r["ratio_1000_vs_25"] <= GOAL_RATIO else "NOT met"
         lines += ["", f"- 1,000 labels take **{r['ratio_1000_vs_25']:.2f}x** the time of 25 on the span path "
                   f"(goal <= {GOAL_RATIO}x: {ok}); the seed's path took {r['seed_ratio_1000_vs_25']:.1f}x. "
-                  f"10,000 labels: {r['ratio_10000_vs_25']:.2f}x.",
+                  f"10,000 labels: {r['ratio_10000_vs_25']:.2f}x. For scale: the span graph alone takes "
+                  f"{r['halves_vs_reps']['graph']['spans_graph_ms']:.2f} ms (S={r['halves_vs_reps']['graph']['seq_len']}) "
+                  f"of the 25-label call; the rest of the 1,000-label call is the host scoring "
+                  f"{r['halves_vs_reps']['spans']} spans x 1,000 labels and decoding (host work grows with hidden "
+                  "and labels; the graph's with the model).",
                   "- Entities of the two paths equal: "
                   + ", ".join(f"{n} labels {row['same_entities_as_seed_path']}" for n, row in r["predict"].items()
                               if "same_entities_as_seed_path" in row) + "."]
