@@ -78,8 +78,9 @@ def test_int8_bundle_stores_the_weights_once(tiny_trained_artifacts):
         labels = man.find(Variant(Component.LABELS, p), Layout.FILES)[0].bytes
         assert bundle < files, (p, bundle, files)
         # Each extra signature adds its ops, not its weights (tiny's weights are small, so ops weigh more here
-        # than at full size; docs/BENCHMARKS.md has the full-size ratio).
-        assert bundle < 1.5 * (one_text + labels), (p, bundle, one_text + labels)
+        # than at full size; docs/BENCHMARKS.md has the full-size ratio). Each bucket holds two graphs (logits,
+        # span representations) and the labels side three (25 rows, 128 rows, prompts): 2x, not 1.5x.
+        assert bundle < 2.0 * (one_text + labels), (p, bundle, one_text + labels)
 
 
 def test_second_bundle_convert_is_skipped(tiny_trained_artifacts, tiny_trained_dir):

@@ -273,3 +273,21 @@ def test_every_variant_name_round_trips():
     for bad in ("text_spans_fp32", "label_prompts64_fp32", "labels_encoder_bulk"):
         with pytest.raises(ValueError, match="names no variant|unknown precision .bulk."):
             Variant.from_stem(bad)
+
+
+def test_labels_benchmark_writes_json_and_doc(tiny_trained_artifacts, tmp_path):
+    """The benchmark runs end to end on the fixture (real graphs, fresh child processes for memory) and its
+    Markdown is drawn from its JSON. Times are reported, never asserted."""
+    out, doc = tmp_path / "bench.json", tmp_path / "BENCH.md"
+    res = subprocess.run([sys.executable, "-m", "scripts.bench.labels", "--artifacts", str(tiny_trained_artifacts),
+                          "--name", "fixture", "--json", str(out), "--doc", str(doc), "--runs", "1"],
+                         capture_output=True, env=env(), cwd=ROOT, timeout=900)
+    assert res.returncode == 0, res.stderr.decode()[-3000:]
+    b = json.loads(out.read_text())
+    assert set(b["predict"]) == {"25", "1000", "10000"}
+    assert all(b["predict"][n]["same_entities_as_seed_path"] for n in ("25", "1000"))
+    mem = b["memory"]
+    assert mem["10000"]["tokens"] >= 2000 and mem["10000"]["peak_rss"] > 0
+    assert mem["10000"]["scores_budget_bytes"] <= 200 * 2**20
+    assert b["bank_1000"]["bytes"] > 1000 * 4 * 32  # 1,000 float32 rows of the fixture's width at least
+    assert "## fixture (int8" in doc.read_text()

@@ -294,9 +294,10 @@ def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Cas
                    tflite_label_embeds: dict | None, tflite_prompts, num_threads, judge_entities: bool,
                    unjudged: dict[str, str] | None = None) -> None:
     """The labels-independent text graph: its span representations scored on the host (float32 matmul, as
-    the runtime does) against (a) upstream's prompts of upstream's label embeddings (the graph alone) and (b)
-    the prompts graph's of the labels encoder's embeddings, both .tflite of this precision (what an app
-    runs), then judged as a text graph's logits are."""
+    the runtime does) against the prompts graph's prompts (upstream's prompt_rep where it failed) of (a)
+    upstream's label embeddings (the text side alone, as the logits graph's path (a) runs its own prompt MLP)
+    and (b) the labels encoder's, both .tflite of this precision (what an app runs), then judged as a text
+    graph's logits are."""
     v = res.variant
     k = adapter.config(model).max_width
     try:
@@ -326,7 +327,11 @@ def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Cas
         if out.shape != want_shape:
             res.failures.append(f"span_reps shape {out.shape} != {want_shape}")
             return
-        prompts = {"upstream_labels": upstream_prompts(model, case.ref.labels_embeds[:c])}
+        # Path (a) feeds upstream's label embeddings to this precision's prompts graph where the folder has one,
+        # as the logits graph's path (a) feeds them to its own prompt MLP: the labels encoder is what it isolates.
+        ref_emb = case.ref.labels_embeds[:c]
+        prompts = {"upstream_labels": upstream_prompts(model, ref_emb) if tflite_prompts is None
+                   else tflite_prompts(ref_emb)}
         if app:
             emb = [tflite_label_embeds.get(lab) for lab in case.item.labels]
             if any(e is None for e in emb):
