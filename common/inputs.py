@@ -16,6 +16,22 @@ TEXT_INPUTS = (
 TEXT_OUTPUT = "logits"
 LABELS_INPUTS = ("input_ids", "attention_mask")
 LABELS_OUTPUT = "labels_embeds"
+# The labels-independent text graph: the text graph's inputs without labels_embeds and span_idx (its output holds
+# every span of the bucket, row s * max_width + k being words s .. s + k).
+SPANS_INPUTS = TEXT_INPUTS[:4]
+SPANS_OUTPUT = "span_reps"
+PROMPTS_INPUTS = ("labels_embeds",)
+PROMPTS_OUTPUT = "prompts"
+
+
+def io_names(component: Component) -> tuple[tuple[str, ...], str]:
+    """(input names, output name) of a component's graph."""
+    return {
+        Component.LABELS: (LABELS_INPUTS, LABELS_OUTPUT), Component.LABELS_BULK: (LABELS_INPUTS, LABELS_OUTPUT),
+        Component.PROMPTS: (PROMPTS_INPUTS, PROMPTS_OUTPUT), Component.TEXT: (TEXT_INPUTS, TEXT_OUTPUT),
+        Component.SPANS: (SPANS_INPUTS, SPANS_OUTPUT),
+    }[component]
+
 
 # The dtype of every input, per layout: the one place the contract's dtypes are named (convert traces with them,
 # validate and the runtime feed and check them, docs/RUNTIME.md and the model card show them).
@@ -30,13 +46,15 @@ INPUT_DTYPES: dict[Layout, dict[str, str]] = {
     Layout.BUNDLE: {**{n: "int32" for n in _INT}, "word_valid_mask": "int32", "labels_embeds": "float32"},
     Layout.FILES: {**{n: "int64" for n in _INT}, "word_valid_mask": "float32", "labels_embeds": "float32"},
 }
-OUTPUT_DTYPE = "float32"  # logits and labels_embeds, in every layout
+OUTPUT_DTYPE = "float32"  # logits, labels_embeds, span_reps and prompts, in every layout
 
 
 def input_dtypes(component: Component, layout: Layout) -> dict[str, str]:
-    """A graph's input dtypes in `layout` (numpy names), in signature order."""
-    names = LABELS_INPUTS if component is Component.LABELS else TEXT_INPUTS
-    return {n: INPUT_DTYPES[layout][n] for n in names}
+    """A graph's input dtypes in `layout` (numpy names), in signature order. The labels-independent graphs
+    exist only in a bundle, whose dtypes they take."""
+    if layout is Layout.FILES and not component.in_seed:
+        raise ValueError(f"the {component.value} graph has no seed-named file; it lives in the bundle only")
+    return {n: INPUT_DTYPES[layout][n] for n in io_names(component)[0]}
 
 
 def as_dtypes(arrays: dict[str, np.ndarray], dtypes: dict[str, str]) -> dict[str, np.ndarray]:
@@ -51,7 +69,13 @@ def input_shapes(component: Component, seq_len: int | None, max_width: int, hidd
     call takes: the labels encoder's rows and the text graph's label columns."""
     if component is Component.LABELS:
         return {n: (max_types, LABEL_TOKENS) for n in LABELS_INPUTS}
+    if component is Component.LABELS_BULK:
+        return {n: (component.label_rows(max_types), LABEL_TOKENS) for n in LABELS_INPUTS}
+    if component is Component.PROMPTS:
+        return {"labels_embeds": (component.label_rows(max_types), hidden)}
     s = seq_len
+    if component is Component.SPANS:
+        return {n: (1, s) for n in SPANS_INPUTS}
     return {
         "input_ids": (1, s), "attention_mask": (1, s), "first_subword_positions": (1, s),
         "word_valid_mask": (1, s), "labels_embeds": (1, max_types, hidden), "span_idx": (1, s * max_width, 2),
@@ -61,6 +85,10 @@ def input_shapes(component: Component, seq_len: int | None, max_width: int, hidd
 def output_shape(component: Component, seq_len: int | None, max_width: int, hidden: int, max_types: int) -> tuple:
     if component is Component.LABELS:
         return (max_types, hidden)
+    if component in (Component.LABELS_BULK, Component.PROMPTS):
+        return (component.label_rows(max_types), hidden)
+    if component is Component.SPANS:
+        return (1, seq_len, max_width, hidden)
     return (1, seq_len, max_width, max_types)
 
 
@@ -130,21 +158,21 @@ def build_text_inputs(
     return TextInputs(arrays=arrays, num_words=num_words, num_tokens=n_tok)
 
 
-def build_labels_inputs(encodings: Sequence[Sequence[int]], empty_encoding: Sequence[int], max_types: int
+def build_labels_inputs(encodings: Sequence[Sequence[int]], empty_encoding: Sequence[int], rows: int
                         ) -> dict[str, np.ndarray]:
-    """Token ids of up to max_types labels (special tokens included) -> [max_types, 32] ids and mask.
+    """Token ids of up to `rows` labels (special tokens included) -> [rows, 32] ids and mask (config.max_types
+    rows: the labels encoder; BULK_LABEL_ROWS: the bulk one).
 
     Rows past the last label hold the encoding of the empty string ([CLS] [SEP]): a row with no attended
     token would be a softmax over nothing. Ids past 32 are cut, keeping the final [SEP] as a truncating
     tokenizer does.
     """
-    if len(encodings) > max_types:
-        raise ValueError(f"{len(encodings)} labels in one call; the labels encoder takes at most {max_types} "
-                         "(config.max_types)")
-    ids = np.zeros((max_types, LABEL_TOKENS), np.int32)
-    mask = np.zeros((max_types, LABEL_TOKENS), np.int32)
-    rows = list(encodings) + [empty_encoding] * (max_types - len(encodings))
-    for i, row in enumerate(rows):
+    if len(encodings) > rows:
+        raise ValueError(f"{len(encodings)} labels in one call; this labels encoder takes at most {rows}")
+    ids = np.zeros((rows, LABEL_TOKENS), np.int32)
+    mask = np.zeros((rows, LABEL_TOKENS), np.int32)
+    padded = list(encodings) + [empty_encoding] * (rows - len(encodings))
+    for i, row in enumerate(padded):
         row = list(row)
         if len(row) > LABEL_TOKENS:
             row = row[: LABEL_TOKENS - 1] + row[-1:]

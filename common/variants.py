@@ -21,11 +21,44 @@ SEQ_LENS: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048, 4096, 8192)
 SEQ_LEN_STEP = 64
 MAX_SEQ_LEN = 8192
 LABEL_TOKENS = 32  # tokens per label row of the labels encoder
+# Label rows per call of the bulk labels encoder and of the prompts graph: 1,000 labels are 8 calls instead of
+# 40 (at max_types 25), and an app encoding a handful of labels still has the max_types-row graph.
+BULK_LABEL_ROWS = 128
 
 
 class Component(str, Enum):
-    LABELS = "labels"
-    TEXT = "text"
+    """What a graph computes. LABELS and TEXT are the seed's graphs (labels_embeds in, logits out); the others
+    serve any number of labels: the text graph stops at the span representations, which do not depend on the
+    labels, and the labels side becomes prompt vectors scored against them on the host."""
+
+    LABELS = "labels"  # labels encoder, config.max_types rows per call
+    LABELS_BULK = "labels_bulk"  # the same labels encoder, BULK_LABEL_ROWS rows per call
+    PROMPTS = "prompts"  # label embeddings -> prompt vectors (upstream's prompt_rep), BULK_LABEL_ROWS rows per call
+    TEXT = "text"  # text encoder + span head scored against config.max_types labels, per bucket
+    SPANS = "spans"  # text encoder + span head up to the span representations [S, max_width, hidden], per bucket
+
+    @property
+    def per_bucket(self) -> bool:
+        """A text graph: one per seq_len."""
+        return self in (Component.TEXT, Component.SPANS)
+
+    @property
+    def in_seed(self) -> bool:
+        """One of the seed's graphs, which `--layout files` writes under the seed's names."""
+        return self in (Component.LABELS, Component.TEXT)
+
+    def label_rows(self, max_types: int) -> int | None:
+        """Label rows per call of a labels-side graph: the seed's labels encoder takes the model's max_types."""
+        return {Component.LABELS: max_types, Component.LABELS_BULK: BULK_LABEL_ROWS,
+                Component.PROMPTS: BULK_LABEL_ROWS}.get(self)
+
+
+# Each component's name stem: `<stem>_<precision>` is the file stem, `<stem>` the bundle signature; a text
+# graph's stem ends in its seq_len.
+_STEMS = {
+    Component.LABELS: "labels_encoder", Component.LABELS_BULK: "labels_encoder_bulk",
+    Component.PROMPTS: "label_prompts", Component.TEXT: "text_encoder_seq", Component.SPANS: "text_spans_seq",
+}
 
 
 class Layout(str, Enum):
@@ -112,7 +145,7 @@ class Variant:
     seq_len: int | None = None
 
     def __post_init__(self):
-        if self.component is Component.TEXT:
+        if self.component.per_bucket:
             s = self.seq_len
             if isinstance(s, bool) or not isinstance(s, int) or not (SEQ_LEN_STEP <= s <= MAX_SEQ_LEN) or s % SEQ_LEN_STEP:
                 raise ValueError(
@@ -120,13 +153,11 @@ class Variant:
                     f"{MAX_SEQ_LEN}, e.g. the default ladder {' '.join(map(str, SEQ_LENS))}"
                 )
         elif self.seq_len is not None:
-            raise ValueError("the labels encoder has no seq_len")
+            raise ValueError(f"the {self.component.value} graph has no seq_len")
 
     @property
     def stem(self) -> str:
-        if self.component is Component.LABELS:
-            return f"labels_encoder_{self.precision.suffix}"
-        return f"text_encoder_seq{self.seq_len}_{self.precision.suffix}"
+        return f"{self.signature}_{self.precision.suffix}"
 
     @property
     def file_name(self) -> str:
@@ -136,7 +167,7 @@ class Variant:
     @property
     def signature(self) -> str:
         """The graph's signature name inside a bundle: what it computes, without the precision."""
-        return "labels_encoder" if self.component is Component.LABELS else f"text_encoder_seq{self.seq_len}"
+        return _STEMS[self.component] + (str(self.seq_len) if self.component.per_bucket else "")
 
     def id_in(self, layout: "Layout") -> str:
         """The graph's report row and --only name: the seed stem for a seed file, `<bundle>/<signature>` in a
@@ -162,21 +193,26 @@ class Variant:
 
     @property
     def sort_key(self) -> tuple:
-        """Labels first, then by seq_len, then in Precision's order."""
-        return (self.component is Component.TEXT, self.seq_len or 0, list(Precision).index(self.precision))
+        """Labels-side graphs first, then by seq_len, then in Component's and Precision's order."""
+        return (self.component.per_bucket, self.seq_len or 0, list(Component).index(self.component),
+                list(Precision).index(self.precision))
 
     @classmethod
     def from_stem(cls, stem: str) -> "Variant":
         m = _STEM.fullmatch(stem) if isinstance(stem, str) else None
         if m is None:
             raise ValueError(f"{stem!r} names no variant (e.g. labels_encoder_int8, text_encoder_seq256_fp32)")
+        comp = next(c for c, name in _STEMS.items() if name == m.group("name"))
         seq, prec = m.group("seq"), Precision.parse(m.group("prec"))
-        if seq is None:
-            return cls(Component.LABELS, prec)
-        return cls(Component.TEXT, prec, int(seq))
+        if comp.per_bucket != (seq is not None):
+            raise ValueError(f"{stem!r} names no variant (e.g. labels_encoder_int8, text_encoder_seq256_fp32)")
+        return cls(comp, prec, None if seq is None else int(seq))
 
 
-_STEM = re.compile(r"(?:labels_encoder|text_encoder_seq(?P<seq>[1-9][0-9]*))_(?P<prec>[a-z0-9]+)")
+_STEM = re.compile(
+    r"(?P<name>" + "|".join(sorted(map(re.escape, _STEMS.values()), key=len, reverse=True))
+    + r")(?P<seq>[1-9][0-9]*)?_(?P<prec>[a-z0-9]+)"
+)
 
 
 def bundle_file_name(precision: Precision) -> str:
@@ -184,13 +220,12 @@ def bundle_file_name(precision: Precision) -> str:
     return f"gliner_bi_{precision.suffix}.tflite"
 
 
-def all_variants(
-    seq_lens=SEQ_LENS, precisions=DEFAULT_PRECISIONS, components=(Component.LABELS, Component.TEXT)
-) -> list[Variant]:
-    """The variant matrix, as data: labels x precision, then text x seq_len x precision."""
+def all_variants(seq_lens=SEQ_LENS, precisions=DEFAULT_PRECISIONS, components=tuple(Component)) -> list[Variant]:
+    """The variant matrix, as data: labels-side graphs x precision, then text graphs x seq_len x precision."""
     out: list[Variant] = []
-    if Component.LABELS in components:
-        out += [Variant(Component.LABELS, p) for p in precisions]
-    if Component.TEXT in components:
-        out += [Variant(Component.TEXT, p, s) for s, p in itertools.product(sorted(seq_lens), precisions)]
-    return out
+    for c in components:
+        if c.per_bucket:
+            out += [Variant(c, p, s) for s, p in itertools.product(sorted(seq_lens), precisions)]
+        else:
+            out += [Variant(c, p) for p in precisions]
+    return sorted(out, key=lambda v: v.sort_key)

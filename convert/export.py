@@ -12,11 +12,16 @@ from common.variants import Component, Layout, Precision, Variant
 
 def build_wrapper(model, variant: Variant, fuse_span_head: bool = True,
                   layout: Layout = Layout.BUNDLE) -> torch.nn.Module:
-    from wrappers import LabelsEncoderWrapper, TextEncoderWrapper
+    from wrappers import LabelsEncoderWrapper, PromptsWrapper, SpanRepsWrapper, TextEncoderWrapper
     from wrappers.dtypes import CastInputs
 
-    if variant.component is Component.LABELS:
+    c = variant.component
+    if c in (Component.LABELS, Component.LABELS_BULK):
         wrapper = LabelsEncoderWrapper(model).eval()
+    elif c is Component.PROMPTS:
+        wrapper = PromptsWrapper(model).eval()
+    elif c is Component.SPANS:
+        wrapper = SpanRepsWrapper(model, variant.seq_len).eval()
     else:
         wrapper = TextEncoderWrapper(model, variant.seq_len, fuse_span_head=fuse_span_head).eval()
     return CastInputs(wrapper).eval() if _x64(variant, layout) else wrapper
@@ -33,7 +38,8 @@ def sample_inputs(model, variant: Variant, layout: Layout = Layout.BUNDLE) -> di
     shapes = input_shapes(variant.component, variant.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types)
     dtypes = input_dtypes(variant.component, layout)
     out = {name: torch.zeros(shape, dtype=getattr(torch, dtypes[name])) for name, shape in shapes.items()}
-    out["attention_mask"][..., :2] = 1
+    if "attention_mask" in out:
+        out["attention_mask"][..., :2] = 1
     return out
 
 
@@ -79,22 +85,33 @@ ENCODER_SCOPE = r"(transformers\.models\.(modernbert|bert)\.|Linear_(Wqkv|Wo|Wi)
 ENCODER_LAYER_RECIPE = {"dynamic_encoders_float_head": "dynamic_wi8_afp32"}
 
 
-def build_recipe(name: str):
-    """An ai-edge-quantizer recipe by name: ours, or one of ai_edge_quantizer.recipe's functions."""
-    from ai_edge_quantizer import qtyping, recipe, recipe_manager
+# The span graph's last layer (SpanRepsWrapper.out_last: out_project's last Linear) stays float at every precision:
+# the logits graph folds that layer into the label vectors, computed in float, and the span graph keeps the same
+# arithmetic (weight-only int8 there cost int8w entity F1 on tiny-trained: 0.9898 < 0.99 at 0.3). Its output is
+# the graph's output where the span rows are one chunk, hence both names. 4 x hidden x hidden floats, stored once.
+FLOAT_SCOPE = r"(Linear_out_last|span_reps_output)"
 
+
+def build_recipe(name: str):
+    """An ai-edge-quantizer recipe by name: ours, or one of ai_edge_quantizer.recipe's functions; FLOAT_SCOPE
+    unquantized in either."""
+    from ai_edge_quantizer import algorithm_manager, qtyping, recipe, recipe_manager
+
+    rm = recipe_manager.RecipeManager()
+    ops = qtyping.TFLOperationName.ALL_SUPPORTED
     if name == "dynamic_encoders_float_head":
         # Encoders dynamic int8; every embedding table int8 read by a hybrid EMBEDDING_LOOKUP (the labels
         # encoder's 30522 x 384 table sits outside ENCODER_SCOPE); the span/prompt head left float. A weight-only
         # head is a DEQUANTIZE of a constant, which LiteRT evaluates once per signature into anonymous memory
         # the weight cache does not cover: 37.5 MiB per text signature at base size, +370 MiB for a bundle of
         # nine (measured). Float head weights are plain constants, packed once in the weight cache.
-        rm = recipe_manager.RecipeManager()
-        rm.add_dynamic_config(regex=ENCODER_SCOPE, operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
-                              num_bits=8)
+        rm.add_dynamic_config(regex=ENCODER_SCOPE, operation_name=ops, num_bits=8)
         rm.add_dynamic_config(regex=".*", operation_name=qtyping.TFLOperationName.EMBEDDING_LOOKUP, num_bits=8)
-        return rm.get_quantization_recipe()
-    return getattr(recipe, name)()
+    else:
+        rm.load_quantization_recipe(getattr(recipe, name)())
+    # The latest matching config wins (RecipeManager.get_quantization_configs).
+    rm.add_quantization_config(FLOAT_SCOPE, ops, None, algorithm_manager.AlgorithmName.NO_QUANTIZE)
+    return rm.get_quantization_recipe()
 
 
 def quantize(fp32_file: Path, precision: Precision, dest: Path, recipe: str | None = None) -> None:

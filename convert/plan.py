@@ -33,9 +33,11 @@ class FilePlan:
 
 
 def plan_files(variants: list[Variant], layout: Layout = Layout.BUNDLE) -> list[FilePlan]:
-    """The files that hold `variants` in `layout`: a bundle per precision, or a seed-named file per variant."""
+    """The files that hold `variants` in `layout`: a bundle per precision, or a seed-named file per variant.
+    The seed's layout holds the seed's graphs only (its apps know no others); the bundle holds every one."""
     if layout is Layout.FILES:
-        return [FilePlan(v.file_name, v.precision, layout, (v,)) for v in sorted(variants, key=lambda v: v.sort_key)]
+        seed = sorted((v for v in variants if v.component.in_seed), key=lambda v: v.sort_key)
+        return [FilePlan(v.file_name, v.precision, layout, (v,)) for v in seed]
     plans = []
     for p in dict.fromkeys(v.precision for v in variants):
         vs = tuple(sorted((v for v in variants if v.precision is p), key=lambda v: v.sort_key))

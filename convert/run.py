@@ -19,7 +19,7 @@ from common.inputs import input_dtypes
 from common.machine import tool_versions
 from common.memory import peak_rss_bytes, reset_peak_rss
 from common.tflite import non_builtin_ops, sha256_file, signatures_io
-from common.variants import LABEL_TOKENS, Component, Layout, Precision, Variant
+from common.variants import LABEL_TOKENS, Layout, Precision, Variant
 from convert.plan import FilePlan
 from upstream import adapter
 from upstream.source import Source, SourceError
@@ -72,7 +72,7 @@ def artifact_key(source: Source, plan: FilePlan, opts: Options, code: str, tools
 
 def max_valid_tokens(model, variant: Variant) -> int:
     """Tokens a variant may be fed: its S, capped by the text encoder's trained positions (7999 for ettin)."""
-    if variant.component is Component.LABELS:
+    if not variant.component.per_bucket:
         return LABEL_TOKENS
     return int(min(variant.seq_len, adapter.max_position_tokens(model)))
 
@@ -84,7 +84,7 @@ def estimate_bytes(model, plans: list[FilePlan]) -> int:
     total = 0
     for f in plans:
         parts = {v.component for v in f.variants} if f.layout is Layout.BUNDLE else [f.variants[0].component]
-        n = sum(counts["labels"] if c is Component.LABELS else counts["text"] for c in parts)
+        n = sum(counts["text"] if c.per_bucket else counts["labels"] for c in parts)
         total += int(n * (4 if f.precision is Precision.FP32 else 1) * 1.05)
     return total
 

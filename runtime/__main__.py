@@ -1,4 +1,5 @@
-"""CLI: python -m runtime --model DIR --labels person,organization [options] [TEXT ...]; one JSON line per text."""
+"""CLI: python -m runtime --model DIR (--labels person,organization | --labels-file FILE | --bank BANK) [options]
+[TEXT ...]; one JSON line per text. --save-bank BANK writes the labels' bank and exits."""
 
 from __future__ import annotations
 
@@ -26,7 +27,13 @@ def parser() -> argparse.ArgumentParser:
     src.add_argument("--max-seq-len", type=int, default=None, metavar="S",
                      help="use no bucket larger than S: longer texts run as windows of it (less memory)")
     what = p.add_argument_group("entities")
-    what.add_argument("--labels", required=True, help="comma-separated entity types, e.g. person,organization")
+    given = what.add_mutually_exclusive_group(required=True)
+    given.add_argument("--labels", help="comma-separated entity types, e.g. person,organization")
+    given.add_argument("--labels-file", metavar="FILE",
+                       help="entity types, one per line (UTF-8; blank lines and surrounding spaces ignored)")
+    given.add_argument("--bank", metavar="BANK", help="a label bank written by --save-bank with this model")
+    what.add_argument("--save-bank", metavar="BANK",
+                      help="encode --labels/--labels-file once, write them as a label bank (.npz) and exit")
     what.add_argument("--threshold", type=float, default=0.5,
                       help="keep spans scoring above this (default: %(default)s)")
     nest = what.add_mutually_exclusive_group()
@@ -77,11 +84,27 @@ def main(argv=None) -> int:
     """Exit 0 if every text was tagged, 1 if some input failed (one `error: <where>: ...` line each on stderr,
     the others still tagged), 2 if the model or the options cannot be used (nothing tagged after)."""
     args = parser().parse_args(argv)
-    bad = _not_utf8(args.labels)
-    if bad:
-        print(f"error: --labels {bad}", file=sys.stderr)
+    labels = None
+    if args.labels is not None:
+        bad = _not_utf8(args.labels)
+        if bad:
+            print(f"error: --labels {bad}", file=sys.stderr)
+            return 2
+        labels = [x.strip() for x in args.labels.split(",")]
+    elif args.labels_file is not None:
+        try:
+            raw = open(args.labels_file, "rb").read()
+            labels = [x.strip() for x in raw.decode("utf-8").splitlines() if x.strip()]
+        except OSError as e:
+            print(f"error: --labels-file {args.labels_file}: {e.strerror or e}", file=sys.stderr)
+            return 2
+        except UnicodeDecodeError as e:
+            print(f"error: --labels-file {args.labels_file} is not valid UTF-8 (byte {e.start}); convert it with "
+                  "`iconv -f <its encoding> -t utf-8`", file=sys.stderr)
+            return 2
+    if args.save_bank and labels is None:
+        print("error: --save-bank needs the labels to encode: pass --labels or --labels-file", file=sys.stderr)
         return 2
-    labels = [x.strip() for x in args.labels.split(",")]
     from common.manifest import ManifestError
     from runtime.artifacts import ArtifactError
     from runtime.model import GLiNERLiteRT
@@ -91,7 +114,14 @@ def main(argv=None) -> int:
         try:
             model = GLiNERLiteRT.from_pretrained(args.model, precision=args.precision, num_threads=args.threads,
                                                  max_seq_len=args.max_seq_len)
-            model.encode_labels(labels)  # bad labels fail once, here, not once per text
+            if labels is None:
+                labels = model.load_bank(args.bank)
+            else:
+                model.encode_labels(labels)  # bad labels fail once, here, not once per text
+            if args.save_bank:
+                bank = model.build_bank(labels)
+                print(f"wrote {bank.save(args.save_bank)}: {len(bank)} labels", file=sys.stderr)
+                return 0
         except (ValueError, FileNotFoundError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import manifest as mf
-from common.inputs import LABELS_OUTPUT, OUTPUT_DTYPE, TEXT_OUTPUT, input_dtypes, input_shapes, output_shape
+from common.inputs import OUTPUT_DTYPE, input_dtypes, input_shapes, io_names, output_shape
 from common.tflite import sha256_stream, weights_precision
 from common.variants import Component, Layout, Precision, Variant
 from runtime import cache as weight_cache
@@ -132,24 +132,36 @@ class Artifacts:
         }
         present = sorted({v.precision.suffix for v in self.graphs})
         self.labels_variant = Variant(Component.LABELS, precision)
-        self.buckets = [
-            Bucket(v, min(v.seq_len, g.max_valid_tokens))
-            for v, (_, g) in sorted(self.graphs.items(), key=lambda kv: kv[0].sort_key)
-            if v.component is Component.TEXT and v.precision is precision
-        ]
+        self.buckets = self._buckets(Component.TEXT)
+        # The labels-independent graphs (a bundle has them; the seed's files do not): with the prompts graph and
+        # span graphs the runtime scores any number of labels per text pass; without, it runs config.max_types at a time.
+        self.span_buckets = self._buckets(Component.SPANS)
+        self.bulk_labels_variant = self._present(Variant(Component.LABELS_BULK, precision))
+        self.prompts_variant = self._present(Variant(Component.PROMPTS, precision))
         if self.labels_variant not in self.graphs or not self.buckets:
             missing = "labels encoder" if self.labels_variant not in self.graphs else "text encoder"
             raise FileNotFoundError(
                 f"{self.folder} has no {precision.suffix} {missing} (precisions present: "
                 f"{', '.join(present) or 'none'}); pick one of those or {_convert_hint(self.folder, precision)}"
             )
-        for v in [self.labels_variant] + [b.variant for b in self.buckets]:
+        extra = [v for v in (self.bulk_labels_variant, self.prompts_variant) if v is not None]
+        for v in [self.labels_variant, *extra] + [b.variant for b in self.buckets + self.span_buckets]:
             self._check_contract(v)
             art, _ = self.graphs[v]
             self._regular_file(art.file, f"artifacts.{self._where[v][0]}.file")
         self._engines: dict[str, object] = {}  # file -> Engine
         self._checked: set[Variant] = set()
         self._lock = threading.Lock()
+
+    def _buckets(self, component: Component) -> list[Bucket]:
+        return [
+            Bucket(v, min(v.seq_len, g.max_valid_tokens))
+            for v, (_, g) in sorted(self.graphs.items(), key=lambda kv: kv[0].sort_key)
+            if v.component is component and v.precision is self.precision
+        ]
+
+    def _present(self, variant: Variant) -> Variant | None:
+        return variant if variant in self.graphs else None
 
     # ------------------------------------------------------------------ files
 
@@ -217,7 +229,7 @@ class Artifacts:
         _, graph = self.graphs[variant]
         where = self._where[variant][1]
         c = self.config
-        out_name = LABELS_OUTPUT if variant.component is Component.LABELS else TEXT_OUTPUT
+        _, out_name = io_names(variant.component)
         shapes = input_shapes(variant.component, variant.seq_len, c.max_width, c.hidden_size, c.max_types)
         # Each layout has its dtypes (the seed files' int64, the bundle's int32); Engine.run casts the
         # builders' arrays to them.

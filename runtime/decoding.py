@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["sigmoid", "decode_spans"]
+__all__ = ["sigmoid", "decode_spans", "decode_candidates"]
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -77,9 +77,21 @@ def decode_spans(
     ends = np.arange(num_words_pad)[:, None] + np.arange(max_width)[None, :]
     candidate &= (ends < num_words)[:, :, None]
     s_idx, k_idx, c_idx = np.nonzero(candidate)
-    if s_idx.size == 0:
+    return decode_candidates(s_idx, k_idx, c_idx, probs[s_idx, k_idx, c_idx], num_words, labels, flat_ner, multi_label)
+
+
+def decode_candidates(
+    s_idx: np.ndarray, k_idx: np.ndarray, c_idx: np.ndarray, scores: np.ndarray, num_words: int,
+    labels: Sequence[str], flat_ner: bool = True, multi_label: bool = False,
+) -> list[tuple[int, int, str, float]]:
+    """decode_spans from its candidates: the spans whose float32 probability passed the threshold, as
+    (start word, width index, class index, probability) arrays in row-major (start, width, class) order (what
+    np.nonzero over [W, max_width, C] gives). Lets a caller that scores labels in chunks keep only these."""
+    if len(s_idx) == 0:
         return []
-    scores = probs[s_idx, k_idx, c_idx]
+    s_idx, k_idx, c_idx = np.asarray(s_idx), np.asarray(k_idx), np.asarray(c_idx)
+    scores = np.asarray(scores, dtype=np.float32)
+    labels = list(labels)
 
     # BaseDecoder.greedy_search: sorted(spans, key=lambda x: -x.score) is a stable sort, so
     # equal scores keep the candidate (start, width, class) order; a stable argsort of the

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import warnings
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +13,15 @@ from typing import Sequence
 
 import numpy as np
 
-from common.inputs import LABELS_OUTPUT, TEXT_OUTPUT, build_labels_inputs, build_text_inputs
+from common.inputs import (
+    LABELS_OUTPUT, PROMPTS_OUTPUT, SPANS_INPUTS, SPANS_OUTPUT, TEXT_OUTPUT, build_labels_inputs, build_text_inputs,
+)
 from common.variants import Precision
 from runtime.artifacts import ArtifactError, Artifacts, Bucket
-from runtime.decoding import decode_spans
-from runtime.windows import Window, default_overlap, plan_smallest_buckets, stitch, tokens_per_word
+from runtime.bank import BankError, LabelBank, describe_identity
+from runtime.decoding import decode_candidates, decode_spans
+from runtime.scoring import SCORES_BUDGET_BYTES, score_candidates
+from runtime.windows import Window, default_overlap, plan_smallest_buckets, stitch, stitch_spans, tokens_per_word
 from runtime.words import split_words
 
 ON_OVERFLOW = ("window", "truncate", "error")
@@ -55,7 +61,11 @@ class GLiNERLiteRT:
     different graphs. For parallel throughput open one instance per thread (each loads its own weights).
     """
 
-    def __init__(self, artifacts: Artifacts, window_overlap: int | None = None, max_seq_len: int | None = None):
+    def __init__(self, artifacts: Artifacts, window_overlap: int | None = None, max_seq_len: int | None = None,
+                 span_scoring: bool | None = None, scores_budget_bytes: int = SCORES_BUDGET_BYTES):
+        """`span_scoring`: score labels on the host against the labels-independent span graphs (one text pass
+        for any number of labels; None: whenever the folder has them) or, False, run the seed's text graph once
+        per config.max_types labels. `scores_budget_bytes`: the most memory label scores take at once."""
         self.artifacts = artifacts
         self.config = artifacts.config
         self.precision = artifacts.precision
@@ -65,12 +75,26 @@ class GLiNERLiteRT:
         self.labels_tokenizer = artifacts.tokenizer("labels_tokenizer")
         self._special_tokens = self.text_tokenizer.num_special_tokens_to_add(False)
         self._empty_label = self.labels_tokenizer.encode("").ids
-        self.buckets: list[Bucket] = _cap_buckets(artifacts.buckets, max_seq_len)
+        has_spans = artifacts.prompts_variant is not None and bool(artifacts.span_buckets)
+        if span_scoring and not has_spans:
+            raise ValueError(
+                f"{artifacts.folder} has no {artifacts.precision} span graphs (text_spans_seq*, label_prompts): "
+                "reconvert it as a bundle (`python -m convert ... --layout bundle`), or pass span_scoring=None"
+            )
+        self.span_scoring = has_spans if span_scoring is None else bool(span_scoring)
+        self.scores_budget_bytes = int(scores_budget_bytes)
+        # The seed's text graphs (build_calls) and, on the span path, the span graphs.
+        self._text_buckets: list[Bucket] = _cap_buckets(artifacts.buckets, max_seq_len)
+        self.buckets: list[Bucket] = (
+            _cap_buckets(artifacts.span_buckets, max_seq_len) if self.span_scoring else self._text_buckets
+        )
         self.max_tokens = max(b.max_tokens for b in self.buckets)
         # Words one graph call takes: upstream's max_len, and no more span rows than the largest graph has.
         self.max_words = min(self.config.max_len, max(b.variant.seq_len for b in self.buckets))
         self.window_overlap = _check_overlap(window_overlap, self.config.max_width)
         self._label_cache: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+        self._prompt_cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._prompts_by_array: dict[int, tuple] = {}
         self._cache_lock = threading.Lock()
         self._truncating_tokenizer = None
         self._truncating_lock = threading.Lock()
@@ -80,7 +104,7 @@ class GLiNERLiteRT:
     def from_pretrained(
         cls, model_dir: str | Path, precision: str = "fp32", num_threads: int | None = None,
         window_overlap: int | None = None, cache_dir: str | Path | bool | None = None, load: str = "mmap",
-        max_seq_len: int | None = None,
+        max_seq_len: int | None = None, span_scoring: bool | None = None,
     ) -> "GLiNERLiteRT":
         """Open a folder written by `python -m convert`.
 
@@ -99,18 +123,20 @@ class GLiNERLiteRT:
             max_seq_len: use no bucket larger than this (None: every bucket). A longer text is then cut into
                 overlapping windows of the largest allowed bucket: less memory per call (activations grow with
                 S), at the cost of each window seeing less context (docs/RUNTIME.md, "Long texts").
+            span_scoring: None (default): one text pass for any number of labels, scored on the host, when the
+                folder has the span graphs (a bundle does); False: the seed's text graph, once per config.max_types labels.
         """
         p = Precision.parse(precision) if isinstance(precision, str) else precision
         if not isinstance(p, Precision):
             raise ValueError(f"precision must be one of {', '.join(x.suffix for x in Precision)}, got {precision!r}")
         return cls(Artifacts(model_dir, p, num_threads, cache_dir=cache_dir, load=load), window_overlap=window_overlap,
-                   max_seq_len=max_seq_len)
+                   max_seq_len=max_seq_len, span_scoring=span_scoring)
 
     # ------------------------------------------------------------------ labels
 
     def encode_labels(self, labels: Sequence[str]) -> np.ndarray:
-        """Label embeddings [N, hidden] from the labels encoder, run in groups of config.max_types;
-        cached by the label tuple.
+        """Label embeddings [N, hidden] from the labels encoder (128 rows per call where the folder has the bulk
+        graph, the rest config.max_types at a time); cached by the label tuple.
 
         Labels are tokenized with the saved labels tokenizer (its normalizer lowercases if the model's does),
         as upstream's `labels_tokenizer(labels, truncation=True)`; the graph holds 32 tokens per label, so a
@@ -124,7 +150,7 @@ class GLiNERLiteRT:
             if hit is not None:
                 self._label_cache.move_to_end(key)
                 return hit
-        encs = [self.labels_tokenizer.encode(label).ids for label in key]
+        encs = [e.ids for e in self.labels_tokenizer.encode_batch(list(key))]
         limit = self.config.label_tokens
         too_long = [label for label, ids in zip(key, encs) if len(ids) > limit]
         if too_long:
@@ -133,13 +159,18 @@ class GLiNERLiteRT:
                 f"(upstream would encode them whole): {', '.join(repr(x) for x in too_long[:3])}",
                 stacklevel=3,
             )
-        out = []
+        out, g = [], 0
         per_call = self.config.max_types
-        for g in range(0, len(encs), per_call):
-            group = encs[g : g + per_call]
-            arrays = build_labels_inputs(group, self._empty_label, per_call)
-            emb = self.artifacts.run(self.artifacts.labels_variant, arrays)[LABELS_OUTPUT]
+        while g < len(encs):
+            # The bulk graph for any group that would not fit the max_types-row one: 1,000 labels are 8 calls, not
+            # 40 (at max_types 25).
+            bulk = self.artifacts.bulk_labels_variant if len(encs) - g > per_call else None
+            variant = bulk or self.artifacts.labels_variant
+            rows = variant.component.label_rows(per_call)
+            group = encs[g : g + rows]
+            emb = self.artifacts.run(variant, build_labels_inputs(group, self._empty_label, rows))[LABELS_OUTPUT]
             out.append(np.asarray(emb[: len(group)], np.float32))
+            g += len(group)
         embeds = np.concatenate(out, axis=0)
         embeds.setflags(write=False)
         with self._cache_lock:
@@ -149,10 +180,96 @@ class GLiNERLiteRT:
         return embeds
 
     def clear_label_cache(self) -> None:
-        """Forget every cached label embedding: the next encode_labels runs the labels encoder again (what a
-        call with new labels costs; benchmarks time it this way)."""
+        """Forget every cached label embedding and prompt: the next encode_labels runs the labels encoder again
+        (what a call with new labels costs; benchmarks time it this way)."""
         with self._cache_lock:
             self._label_cache.clear()
+            self._prompt_cache.clear()
+            self._prompts_by_array.clear()
+
+    def label_prompts(self, embeds: np.ndarray) -> np.ndarray:
+        """The prompt vectors [N, hidden] span representations are scored against (upstream's prompt_rep on the
+        label embeddings), from the prompts graph 128 rows per call; cached by the embeddings' bytes."""
+        # The embeddings of encode_labels and of a bank are read-only arrays that own their data: the same object
+        # holds the same values, so it is its own key (hashing 10,000 x 512 floats costs ~30 ms per text).
+        owned = isinstance(embeds, np.ndarray) and not embeds.flags.writeable and embeds.base is None
+        if owned:
+            with self._cache_lock:
+                hit = self._prompts_by_array.get(id(embeds))
+                if hit is not None and hit[0]() is embeds:
+                    return hit[1]
+        emb = np.ascontiguousarray(embeds, dtype=np.float32)
+        key = hashlib.blake2b(emb.tobytes(), digest_size=16).digest() + str(emb.shape).encode()
+        with self._cache_lock:
+            hit = self._prompt_cache.get(key)
+            if hit is not None:
+                self._prompt_cache.move_to_end(key)
+                if owned:
+                    self._remember_prompts(embeds, hit)
+                return hit
+        variant = self.artifacts.prompts_variant
+        rows = variant.component.label_rows(self.config.max_types)
+        out = []
+        for g in range(0, emb.shape[0], rows):
+            group = emb[g : g + rows]
+            feed = np.zeros((rows, emb.shape[1]), np.float32)
+            feed[: len(group)] = group
+            out.append(np.asarray(self.artifacts.run(variant, {"labels_embeds": feed})[PROMPTS_OUTPUT][: len(group)],
+                                  np.float32))
+        prompts = np.concatenate(out, axis=0)
+        prompts.setflags(write=False)
+        with self._cache_lock:
+            self._prompt_cache[key] = prompts
+            if len(self._prompt_cache) > _LABEL_CACHE_SIZE:
+                self._prompt_cache.popitem(last=False)
+            if owned:
+                self._remember_prompts(embeds, prompts)
+        return prompts
+
+    def _remember_prompts(self, embeds: np.ndarray, prompts: np.ndarray) -> None:
+        """Under _cache_lock: prompts by the identity of a read-only embeddings array, forgotten with it."""
+        key = id(embeds)
+        self._prompts_by_array[key] = (weakref.ref(embeds, lambda _: self._prompts_by_array.pop(key, None)), prompts)
+
+    # ------------------------------------------------------------------ label banks
+
+    def build_bank(self, labels: Sequence[str]) -> LabelBank:
+        """A LabelBank of `labels`: their embeddings from this model's labels encoder, with this model's weights
+        sha256, precision and labels tokenizer sha256 (`bank.save(path)`; `load_bank(path)` later)."""
+        labels = self._check_labels(labels)
+        man = self.artifacts.manifest
+        return LabelBank(tuple(labels), self._encode_labels(tuple(labels)), man.source["weights_sha256"],
+                         self.precision.suffix, man.files["labels_tokenizer"].sha256)
+
+    def load_bank(self, path) -> LabelBank:
+        """A bank saved by `LabelBank.save`, refused unless this model (weights, precision, labels tokenizer)
+        made it."""
+        bank = LabelBank.load(path)
+        self.check_bank(bank, str(path))
+        try:
+            self._check_labels(list(bank.labels))
+        except ValueError as e:
+            raise BankError(f"{path}: {e}") from None
+        return bank
+
+    def check_bank(self, bank: LabelBank, where: str = "the label bank") -> None:
+        """Refuses a bank another model, precision or labels tokenizer made, naming both sides."""
+        man = self.artifacts.manifest
+        mine = {"weights_sha256": man.source["weights_sha256"], "precision": self.precision.suffix,
+                "labels_tokenizer_sha256": man.files["labels_tokenizer"].sha256}
+        differ = [k for k, v in mine.items() if getattr(bank, k) != v]
+        if differ:
+            raise BankError(
+                f"{where} was made by another model or precision ({', '.join(differ)} differ): the bank has "
+                f"{bank.describe()}; this model ({self.artifacts.folder}) has {describe_identity(**mine)}. Label embeddings "
+                "only mean something to the model that made them: build the bank again with this model "
+                "(`model.build_bank(labels)` or `python -m runtime --model DIR --labels-file FILE --save-bank BANK`)"
+            )
+        if bank.embeds.shape[1] != self.config.hidden_size:
+            raise BankError(
+                f"{where} holds {bank.embeds.shape[1]}-wide embeddings; this model's are {self.config.hidden_size} "
+                "wide: build the bank again with this model"
+            )
 
     def _check_labels(self, labels) -> list[str]:
         if isinstance(labels, str):
@@ -172,8 +289,8 @@ class GLiNERLiteRT:
         # embedding, so multi_label returns a span once per spelling. Either is a caller bug: refuse, comparing
         # token ids (what the model sees), not strings.
         by_ids: dict[tuple[int, ...], list[str]] = {}
-        for label in labels:
-            by_ids.setdefault(tuple(self.labels_tokenizer.encode(label).ids), []).append(label)
+        for label, enc in zip(labels, self.labels_tokenizer.encode_batch(list(labels))):
+            by_ids.setdefault(tuple(enc.ids), []).append(label)
         same = [group for group in by_ids.values() if len(group) > 1]
         if same:
             exact = [g[0] for g in same if len(set(g)) == 1]
@@ -197,7 +314,9 @@ class GLiNERLiteRT:
 
         Args:
             text: the text; empty or whitespace-only gives [].
-            labels: distinct, non-empty entity types; any number (run in groups of config.max_types, 25 at base).
+            labels: distinct, non-empty entity types, any number (one text pass scores them all where the
+                folder has the span graphs; else the seed's graph runs per config.max_types, 25 at base); or a
+                LabelBank of this model.
             threshold: keep spans whose probability is > threshold, in (0, 1).
             flat_ner: no overlapping entities (True) or nested but never crossing (False).
             multi_label: allow several labels on the same span.
@@ -206,9 +325,24 @@ class GLiNERLiteRT:
                 words that fit, as upstream does for max_len, with a warning) or "error".
         """
         _check_options(threshold, on_overflow)
+        labels, embeds = self._labels_and_embeds(labels)
+        return self._predict(text, labels, embeds, threshold, flat_ner, multi_label, on_overflow)
+
+    def _labels_and_embeds(self, labels) -> tuple[list[str], np.ndarray]:
+        if isinstance(labels, LabelBank):
+            self.check_bank(labels)
+            return list(labels.labels), labels.embeds
+        # Labels seen before were checked then (only checked labels enter the cache): 10,000 labels are
+        # tokenized once, not on every text.
+        if isinstance(labels, (list, tuple)) and all(type(x) is str for x in labels):
+            key = tuple(labels)
+            with self._cache_lock:
+                hit = self._label_cache.get(key)
+                if hit is not None:
+                    self._label_cache.move_to_end(key)
+                    return list(key), hit
         labels = self._check_labels(labels)
-        return self._predict(text, labels, self._encode_labels(tuple(labels)), threshold, flat_ner, multi_label,
-                             on_overflow)
+        return labels, self._encode_labels(tuple(labels))
 
     def batch_predict_entities(
         self, texts: Sequence[str], labels: Sequence[str], threshold: float = 0.5, flat_ner: bool = True,
@@ -219,8 +353,7 @@ class GLiNERLiteRT:
         if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
             raise ValueError(f"texts must be a list of strings, got {type(texts).__name__}")
         _check_options(threshold, on_overflow)
-        labels = self._check_labels(labels)
-        embeds = self._encode_labels(tuple(labels))
+        labels, embeds = self._labels_and_embeds(labels)
         out = []
         for i, text in enumerate(texts):
             try:
@@ -259,11 +392,16 @@ class GLiNERLiteRT:
             return []  # upstream's _filter_valid_texts
         _check_unicode(text, "text")
         prepared = self.prepare(text, on_overflow)
+        if self.span_scoring:
+            prompts = self.label_prompts(embeds)
+            reps = [self.window_spans(prepared, w) for w in prepared.windows]
+            return self.decode_window_spans(prepared, reps, prompts, labels, threshold, flat_ner, multi_label)
         window_logits = [self.window_logits(self.build_calls(prepared, w, embeds)) for w in prepared.windows]
         return self.decode(prepared, window_logits, labels, threshold, flat_ner, multi_label)
 
     # ------------------------------------------------------------------ stages
-    # predict_entities is exactly: prepare -> build_calls per window -> run_call per call -> decode.
+    # predict_entities is exactly: prepare -> window_spans per window -> decode_window_spans (span scoring), or
+    # prepare -> build_calls per window -> run_call per call -> decode (the seed's graphs, config.max_types labels per call).
     # They are public so benchmarks time the real pipeline, stage by stage.
 
     def prepare(self, text: str, on_overflow: str = "window") -> PreparedText:
@@ -317,8 +455,8 @@ class GLiNERLiteRT:
             enc = self._truncating_tokenizer.encode(words[w.start : w.stop], is_pretokenized=True)
         return enc
 
-    def _bucket(self, n_tok: int, n_words: int) -> Bucket:
-        for b in self.buckets:  # sorted by seq_len: the smallest graph that holds the text
+    def _bucket(self, n_tok: int, n_words: int, buckets: list[Bucket] | None = None) -> Bucket:
+        for b in buckets or self.buckets:  # sorted by seq_len: the smallest graph that holds the text
             if n_tok <= b.max_tokens and n_words <= b.variant.seq_len:
                 return b
         raise ValueError(f"{n_tok} tokens / {n_words} words fit no bucket (largest holds {self.max_tokens} tokens)")
@@ -328,7 +466,7 @@ class GLiNERLiteRT:
         labels."""
         enc = self._encode_window(prepared.words, window)
         n_words = window.stop - window.start
-        bucket = self._bucket(len(enc.ids), n_words)
+        bucket = self._bucket(len(enc.ids), n_words, self._text_buckets)
         calls = []
         per_call = self.config.max_types
         for g in range(0, embeds.shape[0], per_call):
@@ -339,6 +477,33 @@ class GLiNERLiteRT:
             )
             calls.append(GraphCall(bucket, inputs.arrays, n_words, group.shape[0]))
         return calls
+
+    def window_spans(self, prepared: PreparedText, window: Window) -> np.ndarray:
+        """Stage 2 of span scoring: one window through the smallest span graph that holds it -> span
+        representations [window words, max_width, hidden] (labels-independent)."""
+        enc = self._encode_window(prepared.words, window)
+        n_words = window.stop - window.start
+        bucket = self._bucket(len(enc.ids), n_words)
+        # The text graph's builder, fed no labels: the span graph takes its four word-level arrays.
+        inputs = build_text_inputs(
+            enc.ids, enc.word_ids, n_words, bucket.variant.seq_len, self.config.max_width,
+            np.zeros((0, 1), np.float32), pad_token_id=self.config.text_pad_token_id, max_types=self.config.max_types,
+        )
+        out = self.artifacts.run(bucket.variant, {k: inputs.arrays[k] for k in SPANS_INPUTS})[SPANS_OUTPUT]
+        return out[0, :n_words]
+
+    def decode_window_spans(
+        self, prepared: PreparedText, window_reps: list[np.ndarray], prompts: np.ndarray, labels: Sequence[str],
+        threshold: float = 0.5, flat_ner: bool = True, multi_label: bool = False,
+    ) -> list[dict]:
+        """Stage 3 of span scoring: the spans decoding reads (each start from the window owning it) scored
+        against every prompt on the host, in float32, at most scores_budget_bytes at once, then decoded as
+        upstream; word indices mapped to char offsets."""
+        reps, starts, widths = stitch_spans(window_reps, prepared.windows)
+        rows, classes, probs = score_candidates(reps, prompts, threshold, self.scores_budget_bytes)
+        spans = decode_candidates(starts[rows], widths[rows], classes, probs, prepared.num_words, labels,
+                                  flat_ner=flat_ner, multi_label=multi_label)
+        return self._entities(prepared, spans)
 
     def run_call(self, call: GraphCall) -> np.ndarray:
         """Stage 3: one text-graph call -> span logits [window words, max_width, labels of the group]."""
@@ -357,6 +522,9 @@ class GLiNERLiteRT:
         num_words = prepared.num_words
         logits = stitch(window_logits, prepared.windows, num_words)
         spans = decode_spans(logits, num_words, labels, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label)
+        return self._entities(prepared, spans)
+
+    def _entities(self, prepared: PreparedText, spans) -> list[dict]:
         # gliner.model._map_entities_to_original: word indices -> char offsets of the original text.
         out = []
         for s, e, label, score in spans:

@@ -109,3 +109,22 @@ def stitch(window_logits: Sequence[np.ndarray], windows: Sequence[Window], num_w
         local[ends >= w.stop - w.start] = -np.inf
         out[rows] = local
     return out
+
+
+def stitch_spans(window_reps: Sequence[np.ndarray], windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-window span representations [>= window words, max_width, hidden] -> the spans decoding reads:
+    (reps [n, hidden], start word [n], width index [n]) in (start, width) order over the whole text.
+
+    Each start comes from the window owning it, as `stitch` takes rows; a span running past its window's last
+    word was never scored there (and one past the text is never read), so it is left out, as `stitch` sets it
+    to -inf.
+    """
+    reps, starts, widths = [], [], []
+    for w, r in zip(windows, window_reps):
+        local = np.arange(w.own_start - w.start, w.own_stop - w.start)
+        k = np.arange(r.shape[1])
+        s_i, k_i = np.nonzero(local[:, None] + k[None, :] < w.stop - w.start)
+        reps.append(r[local[s_i], k_i])
+        starts.append(local[s_i] + w.start)
+        widths.append(k_i)
+    return (np.concatenate(reps).astype(np.float32, copy=False), np.concatenate(starts), np.concatenate(widths))

@@ -22,8 +22,8 @@ def rows(reports: list[Path]) -> tuple[list[str], float, float]:
             verdict = "pass" if r["passed"] else "**FAIL**"
             # A bundle's rows share its file: name the graph (bundle/signature) instead.
             name = r["variant"] if r.get("layout") == "bundle" else r["file"]
-            if r["component"] == "labels":
-                ls = st["labels"]
+            if r["component"] in ("labels", "labels_bulk", "prompts"):
+                ls = st["labels"] if "labels" in st else st["prompts"]
                 out.append(f"| {name} | {ls['labels']} labels | {ls['max_abs']:.2e} | {ls['relative_error']:.2e} | "
                            f"{ls['nonfinite']} | min cosine {ls['min_cosine']:.6f} | | | | {verdict} |")
                 continue

@@ -390,7 +390,8 @@ def test_unknown_signature_is_refused(bundle):
 
     model = _open(bundle)
     engine = model.artifacts.engine(Variant(Component.LABELS, Precision.FP32))
-    _refused(ValueError, r"no signature 'text_encoder_seq999'", "it has labels_encoder, text_encoder_seq256",
+    _refused(ValueError, r"no signature 'text_encoder_seq999'",
+             "it has labels_encoder, labels_encoder_bulk, label_prompts, text_encoder_seq256, text_spans_seq256",
              lambda: engine.run("text_encoder_seq999", {}))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.inputs import as_dtypes, build_labels_inputs, input_dtypes
+from common.inputs import SPANS_INPUTS, as_dtypes, build_labels_inputs, input_dtypes
 from common.manifest import ArtifactFile, Graph, Manifest
 from common.tflite import sha256_file
 from common.variants import LABEL_TOKENS, Component, Layout, Precision, Variant
@@ -125,6 +125,16 @@ def labels_variant(v: Variant) -> Variant:
     return Variant(Component.LABELS, v.precision)
 
 
+def app_variants(v: Variant) -> list[Variant]:
+    """The graphs an app runs with `v` whose outputs feed it, validated with it: the labels encoder for a
+    text graph; the labels encoder and the prompts graph for a span graph."""
+    if v.component is Component.TEXT:
+        return [labels_variant(v)]
+    if v.component is Component.SPANS:
+        return [labels_variant(v), Variant(Component.PROMPTS, v.precision)]
+    return []
+
+
 def _check_file(res: Result, folder: Path, art: ArtifactFile) -> Path | None:
     path = folder / art.file
     if not path.is_file():
@@ -212,7 +222,8 @@ def _judge_text(res: Result, path_stats: dict, judge_entities: bool, unjudged: d
 
 
 def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[str], num_threads) -> np.ndarray | None:
-    """Returns the .tflite label embeddings (label order) for the text graphs' path (a)."""
+    """Returns the .tflite label embeddings (label order) for the text graphs' path (a). The 25-row graph and
+    the bulk one are judged alike, each fed its own row count."""
     tok = adapter.labels_tokenizer(model)
     ref = upstream_label_embeds(model, labels).numpy()
     encs = [tok(lab)["input_ids"] for lab in labels]
@@ -225,11 +236,11 @@ def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[s
         return None
     res.stage = Stage.LOADED
     empty = tok("")["input_ids"]
+    rows = res.variant.component.label_rows(adapter.config(model).max_types)
     got = []
-    per_call = adapter.config(model).max_types
-    for i in range(0, len(labels), per_call):
-        chunk = encs[i : i + per_call]
-        out = interp(**build_labels_inputs(chunk, empty, per_call))
+    for i in range(0, len(labels), rows):
+        chunk = encs[i : i + rows]
+        out = interp(**build_labels_inputs(chunk, empty, rows))
         got.append(out[: len(chunk)])
     res.stage = Stage.RAN
     got = np.concatenate(got)
@@ -248,6 +259,116 @@ def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[s
     if not res.failures:
         res.stage = Stage.WITHIN_TOLERANCE
     return got
+
+
+def _run_prompts(interp, embeds: np.ndarray, rows: int) -> np.ndarray:
+    out = []
+    for i in range(0, len(embeds), rows):
+        feed = np.zeros((rows, embeds.shape[1]), np.float32)
+        feed[: len(embeds[i : i + rows])] = embeds[i : i + rows]
+        out.append(interp(labels_embeds=feed)[: len(embeds[i : i + rows])])
+    return np.concatenate(out)
+
+
+def upstream_prompts(model, embeds: np.ndarray) -> np.ndarray:
+    """upstream's prompt_rep_layer on label embeddings (BiEncoderSpanModel.forward, before the einsum)."""
+    import torch
+
+    with torch.no_grad():
+        return adapter.prompt_rep(model)(torch.from_numpy(np.asarray(embeds, np.float32))).numpy()
+
+
+def validate_prompts(model, res: Result, path: Path, graph: Graph, labels: list[str], num_threads):
+    """The prompts graph against upstream's prompt_rep on upstream's label embeddings. Returns a function
+    embeddings -> .tflite prompts for the span graphs' app path, or None if the graph failed to run."""
+    ref_emb = upstream_label_embeds(model, labels).numpy()
+    ref = upstream_prompts(model, ref_emb)
+    try:
+        interp = Interp(path, num_threads, graph)
+    except Exception as e:  # noqa: BLE001
+        res.failures.append(f"LiteRT could not load it: {e}")
+        return None
+    res.stage = Stage.LOADED
+    rows = res.variant.component.label_rows(adapter.config(model).max_types)
+    got = _run_prompts(interp, ref_emb, rows)
+    res.stage = Stage.RAN
+    if got.shape != ref.shape:
+        res.failures.append(f"prompts shape {got.shape} != upstream {ref.shape}")
+        return None
+    res.stage = Stage.SHAPES_MATCHED
+    st = LabelStats()
+    st.add(ref, got, np.zeros(len(labels), bool))
+    stats = st.finish()
+    stats["relative_error"] = stats["max_abs"] / float(np.abs(ref).max())
+    res.stats = {"prompts": stats}
+    res.timing_ms = interp.timing()
+    _judge_labels(res, stats)
+    if not res.failures:
+        res.stage = Stage.WITHIN_TOLERANCE
+    return lambda embeds: _run_prompts(Interp(path, num_threads, graph), embeds, rows)
+
+
+def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Case], thresholds,
+                   tflite_label_embeds: dict | None, tflite_prompts, num_threads, judge_entities: bool,
+                   unjudged: dict[str, str] | None = None) -> None:
+    """The labels-independent text graph: its span representations scored on the host (float32 matmul, as
+    the runtime does) against the prompts graph's prompts (upstream's prompt_rep where it failed) of (a)
+    upstream's label embeddings (the text side alone, as the logits graph's path (a) runs its own prompt MLP)
+    and (b) the labels encoder's, both .tflite of this precision (what an app runs), then judged as a text
+    graph's logits are."""
+    v = res.variant
+    k = adapter.config(model).max_width
+    try:
+        interp = Interp(path, num_threads, graph)
+    except Exception as e:  # noqa: BLE001
+        res.failures.append(f"LiteRT could not load it: {e}")
+        return
+    res.stage = Stage.LOADED
+    tol = v.precision.tolerance
+    margin = tol.flip_margin if tol.flip_margin is not None else 1e-5
+    paths = {"upstream_labels": SpanStats(tuple(thresholds), margin)}
+    app = tflite_label_embeds is not None and tflite_prompts is not None
+    if app:
+        paths["tflite_labels"] = SpanStats(tuple(thresholds), margin)
+    skipped_truncated = 0
+    limit = min(v.seq_len, graph.max_valid_tokens)
+    want_shape = (1, v.seq_len, k, adapter.config(model).hidden_size)
+    for case in cases:
+        if case.num_tokens > limit or case.ref.num_words > v.seq_len:
+            continue
+        w, c = case.ref.num_words, len(case.item.labels)
+        valid = valid_span_mask(w, k)
+        want = case.ref.logits[:w, :, :c][valid]
+        # The span graph takes no labels: the builder's word-level arrays, fed no label rows.
+        arrays = candidate_inputs(case.ref, v.seq_len, k, adapter.config(model).max_types,
+                                  np.zeros((0, 1), np.float32)).arrays
+        out = interp(**{n: arrays[n] for n in SPANS_INPUTS})
+        res.stage = max(res.stage, Stage.RAN, key=list(Stage).index)
+        if out.shape != want_shape:
+            res.failures.append(f"span_reps shape {out.shape} != {want_shape}")
+            return
+        # Path (a) feeds upstream's label embeddings to this precision's prompts graph where the folder has one,
+        # as the logits graph's path (a) feeds them to its own prompt MLP: the labels encoder is what it isolates.
+        ref_emb = case.ref.labels_embeds[:c]
+        prompts = {"upstream_labels": upstream_prompts(model, ref_emb) if tflite_prompts is None
+                   else tflite_prompts(ref_emb)}
+        if app:
+            emb = [tflite_label_embeds.get(lab) for lab in case.item.labels]
+            if any(e is None for e in emb):
+                skipped_truncated += 1
+            else:
+                prompts["tflite_labels"] = tflite_prompts(np.stack(emb))
+        for name, p in prompts.items():
+            logits = out[0, :w] @ p.T  # [w, K, c]: upstream's einsum "BLKD,BCD->BLKC"
+            paths[name].add(want, logits[valid], case.entities, entity_sets(logits, w, case.item.labels, thresholds))
+    if res.stage is Stage.RAN:
+        res.stage = Stage.SHAPES_MATCHED
+    res.stats = {name: st.finish() for name, st in paths.items()}
+    res.stats["items_skipped_truncated_labels"] = skipped_truncated
+    res.timing_ms = interp.timing()
+    _judge_text(res, {n: res.stats[n] for n in paths}, judge_entities, unjudged or {})
+    if res.stage is Stage.SHAPES_MATCHED and not res.failures:
+        res.stage = Stage.WITHIN_TOLERANCE
 
 
 def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case], thresholds,
@@ -361,13 +482,13 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
                              f"{', '.join(sorted(ids))})")
         # A text graph is judged with the labels encoder of its precision too (what an app runs): a run of the
         # text graph alone must not pass where the full run fails.
-        added = {labels_variant(v).id_in(lay) for lay, v in targets if v.id_in(lay) in only and v.component is Component.TEXT}
+        added = {a.id_in(lay) for lay, v in targets if v.id_in(lay) in only for a in app_variants(v)}
         added = (added & ids) - only
         if added:
             log(f"also validating {', '.join(sorted(added))}: the text graphs are judged with its label embeddings")
         targets = [(lay, v) for lay, v in targets if v.id_in(lay) in only | added]
     variants = [v for _, v in targets]
-    seq_lens = sorted({v.seq_len for v in variants if v.component is Component.TEXT})
+    seq_lens = sorted({v.seq_len for v in variants if v.component.per_bucket})
     t0 = time.time()
     items = suite_items(model, seq_lens, suite_limit) if items is None else items
     cases, skipped = build_cases(model, items, thresholds)
@@ -375,6 +496,7 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
     all_labels = list(dict.fromkeys(lab for c in cases for lab in c.item.labels))
     results: list[Result] = []
     label_embeds: dict[tuple[Precision, Layout], dict] = {}
+    prompt_fns: dict[tuple[Precision, Layout], object] = {}  # the prompts graph, for the span graphs' app path
     checked: dict[str, Path | None] = {}  # file -> path once its sha256 matched (a bundle is hashed once)
     for layout, v in targets:
         art, graph = manifest.find(v, layout)
@@ -389,13 +511,30 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
         path = checked[art.file]
         if path is not None:
             _check_dtypes(res, graph)
-            if v.component is Component.LABELS:
+            if v.component is Component.PROMPTS:
+                fn = validate_prompts(model, res, path, graph, all_labels, num_threads)
+                if fn is not None:
+                    prompt_fns[v.precision, layout] = fn
+            elif v.component is Component.LABELS_BULK:
+                validate_labels(model, res, path, graph, all_labels, num_threads)
+            elif v.component is Component.LABELS:
                 got = validate_labels(model, res, path, graph, all_labels, num_threads)
                 if got is not None:
                     tok = adapter.labels_tokenizer(model)
                     label_embeds[v.precision, layout] = {
                         lab: row for lab, row in zip(all_labels, got) if len(tok(lab)["input_ids"]) <= LABEL_TOKENS
                     }
+            elif v.component is Component.SPANS:
+                unjudged = {}
+                missing = [a for a in app_variants(v) if manifest.find(a, layout) is None]
+                if missing:
+                    res.judged.append(f"tflite_labels path not run: the folder has no "
+                                      f"{', '.join(a.id_in(layout) for a in missing)}")
+                elif (v.precision, layout) not in label_embeds or (v.precision, layout) not in prompt_fns:
+                    unjudged["tflite_labels"] = (f"{' or '.join(a.id_in(layout) for a in app_variants(v))} failed, "
+                                                 "so the app path could not run")
+                validate_spans(model, res, path, graph, cases, thresholds, label_embeds.get((v.precision, layout)),
+                               prompt_fns.get((v.precision, layout)), num_threads, judge_entities, unjudged)
             else:
                 lv = labels_variant(v)
                 unjudged = {}

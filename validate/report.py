@@ -10,8 +10,8 @@ from pathlib import Path
 
 from common.files import atomic_write_bytes
 from common.manifest import Manifest
-from common.variants import Component, Layout, Variant
-from validate.harness import Result, labels_variant
+from common.variants import Layout, Variant
+from validate.harness import Result, app_variants
 from validate.suite import SUITE_VERSION
 
 SCHEMA_VERSION = 1
@@ -27,9 +27,7 @@ def reproduce_command(run_args: list[str], variant: Variant, manifest: Manifest,
     overwrite.
     """
     row = variant.id_in(layout)
-    only = [row]
-    if variant.component is Component.TEXT and manifest.find(labels_variant(variant), layout) is not None:
-        only.append(labels_variant(variant).id_in(layout))
+    only = [row] + [a.id_in(layout) for a in app_variants(variant) if manifest.find(a, layout) is not None]
     return shlex.join([*run_args, "--report", str(Path(report_dir) / "reproduce" / row), "--only", *only])
 
 

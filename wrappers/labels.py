@@ -1,4 +1,6 @@
-"""Labels encoder: [max_types, 32] label token ids -> [max_types, hidden] label embeddings, as upstream encode_labels."""
+"""Labels encoder: [rows, 32] label token ids -> [rows, hidden] label embeddings, as upstream encode_labels (rows:
+config.max_types, or the bulk graph's 128); and the prompt MLP: label embeddings -> the prompt vectors span
+representations are scored against."""
 
 from __future__ import annotations
 
@@ -47,3 +49,15 @@ class LabelsEncoderWrapper(nn.Module):
         m = attention_mask.to(hidden.dtype)[:, :, None]
         pooled = (hidden * m).sum(1) / torch.clamp(m.sum(1), min=1e-9)
         return {"labels_embeds": pooled}
+
+
+class PromptsWrapper(nn.Module):
+    """upstream's prompt_rep_layer (BiEncoderSpanModel.forward applies it to the label embeddings before the
+    einsum with the span representations): a graph, so the host never holds weights copied out of the model."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.prompt_rep = adapter.prompt_rep(model)
+
+    def forward(self, labels_embeds):
+        return {"prompts": self.prompt_rep(labels_embeds)}

@@ -1,4 +1,5 @@
-"""Text encoder + span head at a fixed sequence length: six arrays in, span logits [1, S, max_width, max_types] out."""
+"""Text encoder + span head at a fixed sequence length: six arrays in, span logits [1, S, max_width, max_types] out;
+or, labels-independent, four arrays in and the span representations [1, S, max_width, hidden] out."""
 
 from __future__ import annotations
 
@@ -135,8 +136,8 @@ class TextEncoderWrapper(nn.Module):
 
         out_project = L2(ReLU(L1(cat(relu(s), relu(e))))). L1 splits over the concatenation, so its two
         halves run once per word (S rows) instead of once per span (S*K rows), and the bias is added once.
-        The final score L2(h) . p = h . (W2^T p) + b2 . p, so L2 folds into the 25 label vectors:
-        [S*K, 4D] x [4D, 25] instead of [S*K, 4D] x [4D, D] followed by [S*K, D] x [D, 25].
+        The final score L2(h) . p = h . (W2^T p) + b2 . p, so L2 folds into the C label vectors:
+        [S*K, 4D] x [4D, C] instead of [S*K, 4D] x [4D, D] followed by [S*K, D] x [D, C].
         """
         sp, hw = self.span, self.head_weights
         a = F.linear(sp.project_start(words).relu(), hw.w1_start)  # [S, 4D]
@@ -170,11 +171,14 @@ class TextEncoderWrapper(nn.Module):
         zeroed = (span_idx[:, :1] + span_idx[:, 1:]) == 0
         return torch.where(zeroed, logits[:1], logits)
 
-    def forward(self, input_ids, attention_mask, first_subword_positions, word_valid_mask, labels_embeds, span_idx):
+    def encode_words(self, input_ids, attention_mask, first_subword_positions, word_valid_mask) -> torch.Tensor:
         tokens = self.encode_tokens(input_ids, attention_mask)[0]  # [S, D]
         valid = word_valid_mask[0].to(tokens.dtype)[:, None]
         # Upstream leaves rows past the last word at zero (new_zeros in extract_first_word_embeddings).
-        words = torch.index_select(tokens, 0, first_subword_positions[0]) * valid  # [S, D]
+        return torch.index_select(tokens, 0, first_subword_positions[0]) * valid  # [S, D]
+
+    def forward(self, input_ids, attention_mask, first_subword_positions, word_valid_mask, labels_embeds, span_idx):
+        words = self.encode_words(input_ids, attention_mask, first_subword_positions, word_valid_mask)
         prompts = self.prompt_rep(labels_embeds[0])  # [C, D]
         spans = span_idx[0]
         if self.fuse_span_head:
@@ -182,3 +186,38 @@ class TextEncoderWrapper(nn.Module):
         else:
             logits = self._span_logits_upstream(words, spans, prompts)
         return {"logits": logits.reshape(1, self.seq_len, self.max_width, -1)}
+
+
+class SpanRepsWrapper(TextEncoderWrapper):
+    """The text graph without the labels: SpanMarkerV0's span representations of every span of the bucket,
+    [1, S, max_width, hidden] (row s, k: words s .. s + k), which the host scores against any number of prompt
+    vectors (upstream's einsum "BLKD,BCD->BLKC" in gliner/modeling/base.py, as a matmul).
+
+    Why span representations and not the per-word halves of the fused head: with the halves the host would
+    compute relu(a[s] + b[s + k]) [spans, 4 x hidden] and multiply it by every label's W2^T p (4 x hidden wide),
+    four times the host work per label of scoring hidden-wide representations; the graph pays out_project's last
+    layer once per span instead, which upstream computes anyway (docs/LABELS.md measures both).
+    """
+
+    def __init__(self, model, seq_len: int, **kwargs):
+        super().__init__(model, seq_len, fuse_span_head=True, **kwargs)
+        self.out_last = self.span.out_project[3]
+
+    def forward(self, input_ids, attention_mask, first_subword_positions, word_valid_mask):
+        words = self.encode_words(input_ids, attention_mask, first_subword_positions, word_valid_mask)
+        sp, hw = self.span, self.head_weights
+        # out_project's first layer split over the concatenation, run once per word (_span_logits_fused).
+        a = F.linear(sp.project_start(words).relu(), hw.w1_start)  # [S, 4D]
+        b = F.linear(sp.project_end(words).relu(), hw.w1_end, hw.b1)  # [S, 4D]
+        n_words, k_max = words.shape[0], self.max_width
+        # Rows past S end past the text: zero, never read (decoding reads spans that end on a word).
+        b = F.pad(b, (0, 0, 0, k_max - 1))
+        rows = max(1, (self.span_chunk or n_words * k_max) // k_max)
+        parts = []
+        for s0 in range(0, n_words, rows):
+            r = min(rows, n_words - s0)
+            ends = torch.stack([b[s0 + k : s0 + k + r] for k in range(k_max)], dim=1)  # [r, K, 4D]
+            hidden = (a[s0 : s0 + r, None, :] + ends).relu().reshape(r * k_max, -1)
+            parts.append(self.out_last(hidden))  # [r*K, D]: out_project's last layer, upstream's weights
+        reps = torch.cat(parts, dim=0) if len(parts) > 1 else parts[0]
+        return {"span_reps": reps.reshape(1, self.seq_len, k_max, -1)}

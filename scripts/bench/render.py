@@ -306,6 +306,15 @@ def _e2e_md(b: dict) -> list[str]:
             "the cache hit), `build_calls` (inputs), `window_logits` (text graph) and `decode`; `stages = predict` "
             "says whether they returned predict_entities' entities."
         )
+    elif e.get("stages_of") == "runtime-spans":
+        what += (
+            "The stage columns (median ms) time the runtime's own public stages of the span path (one text pass for "
+            "any number of labels): `prepare` (split+tokenize: words, tokens per word, windows), `encode_labels` "
+            "after `clear_label_cache` (labels cold) and again (labels cached), `inputs` = `label_prompts` (cached "
+            "with the labels), `text graph` = `window_spans` (the span graph) and `decode` = `decode_window_spans` "
+            "(every label scored on the host, then decoded); `stages = predict` says whether they returned "
+            "predict_entities' entities."
+        )
     else:  # bench.json files written before the stages were public timed a copy of the pipeline
         what += (
             "The stage columns (median ms) time a pipeline rebuilt "
