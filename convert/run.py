@@ -19,7 +19,7 @@ from common.inputs import input_dtypes
 from common.machine import tool_versions
 from common.memory import peak_rss_bytes, reset_peak_rss
 from common.tflite import non_builtin_ops, sha256_file, signatures_io
-from common.variants import LABEL_TOKENS, Layout, Precision, Variant
+from common.variants import LABEL_TOKENS, Component, Layout, Precision, Variant
 from convert.plan import FilePlan
 from upstream import adapter
 from upstream.source import Source, SourceError
@@ -100,8 +100,9 @@ def check_flatbuffer_limit(model, plans: list[FilePlan], limit: int = FLATBUFFER
     rows, so it errs above the file by ~0.3%."""
     counts = adapter.parameter_counts(model)
     for f in {f if f.precision is Precision.FP32 else f.fp32_source for f in plans}:
-        parts = {v.component for v in f.variants}
-        need = 4 * sum(counts["labels"] if c is Component.LABELS else counts["text"] for c in parts)
+        # A bundle stores each encoder once however many of its graphs use it (the prompt MLP counts as text).
+        parts = {"labels" if v.component in (Component.LABELS, Component.LABELS_BULK) else "text" for v in f.variants}
+        need = 4 * sum(counts[p] for p in parts)
         if need > limit:
             text_gb = 4 * counts["text"] / 1e9
             raise SourceError(
