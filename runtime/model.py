@@ -500,7 +500,8 @@ class GLiNERLiteRT:
         against every prompt on the host, in float32, at most scores_budget_bytes at once, then decoded as
         upstream; word indices mapped to char offsets."""
         reps, starts, widths = stitch_spans(window_reps, prepared.windows)
-        rows, classes, probs = score_candidates(reps, prompts, threshold, self.scores_budget_bytes)
+        rows, classes, probs = score_candidates(reps, prompts, threshold, self.scores_budget_bytes,
+                                                best_label_only=not multi_label)
         spans = decode_candidates(starts[rows], widths[rows], classes, probs, prepared.num_words, labels,
                                   flat_ner=flat_ner, multi_label=multi_label)
         return self._entities(prepared, spans)

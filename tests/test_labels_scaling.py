@@ -291,3 +291,26 @@ def test_labels_benchmark_writes_json_and_doc(tiny_trained_artifacts, tmp_path):
     assert mem["10000"]["scores_budget_bytes"] <= 200 * 2**20
     assert b["bank_1000"]["bytes"] > 1000 * 4 * 32  # 1,000 float32 rows of the fixture's width at least
     assert "## fixture (int8" in doc.read_text()
+
+
+def test_best_label_only_keeps_each_spans_decoded_label():
+    """Without multi_label only a span's best passing label can be decoded: the pruned candidates decode to the
+    same spans as all of them, ties between equal probabilities going to the first label, as upstream's."""
+    from runtime.decoding import decode_candidates
+    from runtime.scoring import score_candidates
+
+    rng = np.random.default_rng(1)
+    w, k = 60, 12
+    s_idx, k_idx = np.nonzero(np.arange(w)[:, None] + np.arange(k)[None, :] < w)
+    reps = rng.normal(size=(len(s_idx), 16)).astype(np.float32)
+    prompts = (rng.normal(size=(300, 16)) * 0.5).astype(np.float32)
+    prompts[7] = prompts[3]  # equal scores: the first label must win
+    labels = [f"l{i}" for i in range(300)]
+    for flat in (True, False):
+        for thr in (0.5, 0.9):
+            every = score_candidates(reps, prompts, thr)
+            best = score_candidates(reps, prompts, thr, budget_bytes=8 * 300 * 7, best_label_only=True)
+            assert len(best[0]) <= len(set(every[0].tolist())) and len(best[0]) > 0
+            want = decode_candidates(s_idx[every[0]], k_idx[every[0]], every[1], every[2], w, labels, flat, False)
+            got = decode_candidates(s_idx[best[0]], k_idx[best[0]], best[1], best[2], w, labels, flat, False)
+            assert got == want and want
