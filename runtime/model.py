@@ -63,9 +63,10 @@ class GLiNERLiteRT:
 
     def __init__(self, artifacts: Artifacts, window_overlap: int | None = None, max_seq_len: int | None = None,
                  span_scoring: bool | None = None, scores_budget_bytes: int = SCORES_BUDGET_BYTES):
-        """`span_scoring`: score labels on the host against the labels-independent span graphs (one text pass
-        for any number of labels; None: whenever the folder has them) or, False, run the seed's text graph once
-        per config.max_types labels. `scores_budget_bytes`: the most memory label scores take at once."""
+        """`span_scoring`: None (default): more than config.max_types labels run one pass of the labels-independent
+        span graphs scored on the host, fewer the seed's logits graph, where the folder has both (a bundle); True:
+        the span path for every label count; False: the seed's text graph, once per config.max_types labels.
+        `scores_budget_bytes`: the most memory label scores take at once."""
         self.artifacts = artifacts
         self.config = artifacts.config
         self.precision = artifacts.precision
@@ -85,8 +86,18 @@ class GLiNERLiteRT:
         self.scores_budget_bytes = int(scores_budget_bytes)
         # The seed's text graphs (build_calls) and, on the span path, the span graphs.
         self._text_buckets: list[Bucket] = _cap_buckets(artifacts.buckets, max_seq_len)
+        self._span_buckets: list[Bucket] = _cap_buckets(artifacts.span_buckets, max_seq_len) if has_spans else []
+        # Auto (span_scoring=None): up to max_types labels run the logits graph, whose span head is folded into
+        # the labels (cheaper per text than span representations: at base S=128 32 vs 38 ms, BENCHMARKS-LABELS.md;
+        # its output is [S, K, max_types], not [S, K, hidden]); more labels run one span-graph pass and score on
+        # the host. Both equal
+        # upstream. Auto needs the same buckets on both paths, as every bundle has.
+        self._span_auto = (
+            span_scoring is None and has_spans
+            and [b.variant.seq_len for b in self._text_buckets] == [b.variant.seq_len for b in self._span_buckets]
+        )
         self.buckets: list[Bucket] = (
-            _cap_buckets(artifacts.span_buckets, max_seq_len) if self.span_scoring else self._text_buckets
+            self._span_buckets if self.span_scoring and not self._span_auto else self._text_buckets
         )
         self.max_tokens = max(b.max_tokens for b in self.buckets)
         # Words one graph call takes: upstream's max_len, and no more span rows than the largest graph has.
@@ -123,8 +134,9 @@ class GLiNERLiteRT:
             max_seq_len: use no bucket larger than this (None: every bucket). A longer text is then cut into
                 overlapping windows of the largest allowed bucket: less memory per call (activations grow with
                 S), at the cost of each window seeing less context (docs/RUNTIME.md, "Long texts").
-            span_scoring: None (default): one text pass for any number of labels, scored on the host, when the
-                folder has the span graphs (a bundle does); False: the seed's text graph, once per config.max_types labels.
+            span_scoring: None (default): where the folder has the span graphs (a bundle does), more than
+                config.max_types labels take one text pass scored on the host, fewer the seed's logits graph;
+                True: the span path at every label count; False: the seed's text graph, once per max_types labels.
         """
         p = Precision.parse(precision) if isinstance(precision, str) else precision
         if not isinstance(p, Precision):
@@ -385,6 +397,11 @@ class GLiNERLiteRT:
             )
         return self._predict(text, labels, emb, threshold, flat_ner, multi_label, on_overflow)
 
+    def uses_span_path(self, num_labels: int) -> bool:
+        """Whether `num_labels` labels run one span-graph pass scored on the host (else the logits graph, once per
+        config.max_types labels)."""
+        return self.span_scoring and (not self._span_auto or num_labels > self.config.max_types)
+
     def _predict(self, text, labels, embeds, threshold, flat_ner, multi_label, on_overflow) -> list[dict]:
         if not isinstance(text, str):
             raise ValueError(f"text must be a string, got {type(text).__name__}")
@@ -392,7 +409,7 @@ class GLiNERLiteRT:
             return []  # upstream's _filter_valid_texts
         _check_unicode(text, "text")
         prepared = self.prepare(text, on_overflow)
-        if self.span_scoring:
+        if self.uses_span_path(len(labels)):
             prompts = self.label_prompts(embeds)
             reps = [self.window_spans(prepared, w) for w in prepared.windows]
             return self.decode_window_spans(prepared, reps, prompts, labels, threshold, flat_ner, multi_label)
@@ -483,7 +500,7 @@ class GLiNERLiteRT:
         representations [window words, max_width, hidden] (labels-independent)."""
         enc = self._encode_window(prepared.words, window)
         n_words = window.stop - window.start
-        bucket = self._bucket(len(enc.ids), n_words)
+        bucket = self._bucket(len(enc.ids), n_words, self._span_buckets)
         # The text graph's builder, fed no labels: the span graph takes its four word-level arrays.
         inputs = build_text_inputs(
             enc.ids, enc.word_ids, n_words, bucket.variant.seq_len, self.config.max_width,

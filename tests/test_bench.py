@@ -105,8 +105,8 @@ def test_machine_and_end_to_end(bench_run):
     assert b["machine"]["cpu"] and b["machine"]["logical_cpus"] >= 1 and b["machine"]["ram_bytes"] > 0
     assert b["tools"]["ai-edge-litert"] != "missing"
     e2e = b["end_to_end"]
-    # The bundle holds the span graphs, so predict_entities takes the span path and the stages are its stages.
-    assert e2e["available"] and e2e["stages_of"] == "runtime-spans"
+    # The bench's few labels (at most max_types) take the logits graph on a bundle, whose stages these are.
+    assert e2e["available"] and e2e["stages_of"] == "runtime"
     assert {(r["precision"], r["target_words"]) for r in e2e["rows"]} == {
         (p, n) for p in ("fp32", "int8") for n in (10, 40)
     }

@@ -42,14 +42,35 @@ def upstream(tiny_trained_dir):
 def rt(tiny_trained_artifacts):
     from runtime import GLiNERLiteRT
 
-    return GLiNERLiteRT.from_pretrained(tiny_trained_artifacts, "fp32", num_threads=1)
+    # The span path at every label count (by default up to max_types labels run the logits graph).
+    return GLiNERLiteRT.from_pretrained(tiny_trained_artifacts, "fp32", num_threads=1, span_scoring=True)
 
 
 @pytest.fixture(scope="module")
 def rt_int8(tiny_trained_artifacts):
     from runtime import GLiNERLiteRT
 
-    return GLiNERLiteRT.from_pretrained(tiny_trained_artifacts, "int8", num_threads=1)
+    return GLiNERLiteRT.from_pretrained(tiny_trained_artifacts, "int8", num_threads=1, span_scoring=True)
+
+
+def test_by_default_more_than_max_types_labels_take_the_span_path(tiny_trained_artifacts):
+    """Default: max_types (25) labels or fewer run the logits graph (the span head folded into the labels), more
+    run one span-graph pass; the real graphs' calls counted."""
+    from runtime import GLiNERLiteRT
+
+    auto = GLiNERLiteRT.from_pretrained(tiny_trained_artifacts, "fp32", num_threads=1)
+    assert auto.span_scoring and not auto.uses_span_path(25) and auto.uses_span_path(26)
+    for n, want in ((25, ["text_encoder_seq256"]), (26, ["text_spans_seq256"])):
+        labels = _labels(n)
+        auto.encode_labels(labels)
+        calls = []
+        run = auto.artifacts.run
+        auto.artifacts.run = lambda v, arrays: calls.append(v) or run(v, arrays)
+        try:
+            auto.predict_entities(TEXTS[0], labels)
+        finally:
+            del auto.artifacts.run
+        assert [v.signature for v in calls if v.component.per_bucket] == want
 
 
 def test_the_bundle_scores_spans_on_the_host(rt):

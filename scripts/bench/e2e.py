@@ -26,7 +26,7 @@ def staged_predict(rt, text: str, labels: list[str]) -> tuple[dict, list[dict]]:
     t2 = clock()
     embeds = rt.encode_labels(labels)
     t3 = clock()
-    if getattr(rt, "span_scoring", False):
+    if _span_path(rt, len(labels)):
         # The span path: inputs = the label prompts (cached with the labels), text graph = the span graph,
         # decode = host scoring of every label + upstream's decoding.
         prompts = rt.label_prompts(embeds)
@@ -43,6 +43,12 @@ def staged_predict(rt, text: str, labels: list[str]) -> tuple[dict, list[dict]]:
     entities = rt.decode(prepared, logits, labels, threshold=THRESHOLD)
     t6 = clock()
     return dict(zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5))), entities
+
+
+def _span_path(rt, num_labels: int) -> bool:
+    """Whether predict_entities takes the span path for this many labels (older runtimes: never)."""
+    uses = getattr(rt, "uses_span_path", None)
+    return bool(uses(num_labels)) if uses is not None else False
 
 
 def same_entities(a: list[dict], b: list[dict]) -> bool:
@@ -64,7 +70,7 @@ def bench_end_to_end(ctx, precisions: list[str], labels: list[str]) -> dict:
         for threads in ctx.threads:
             rt = GLiNERLiteRT.from_pretrained(str(ctx.artifacts), precision=prec, num_threads=threads)
             embeds = rt.encode_labels(labels)  # the cached-labels path: what an app with fixed labels sees
-            span_path = getattr(rt, "span_scoring", False)
+            span_path = _span_path(rt, len(labels))
             for n, text in texts.items():
                 prepared = rt.prepare(text)
                 calls = [c for w in prepared.windows for c in rt.build_calls(prepared, w, embeds)]
