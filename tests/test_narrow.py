@@ -47,8 +47,9 @@ def test_validate_passes_on_the_narrow_model(narrow_artifacts, narrow_dir, tmp_p
     report = json.loads((tmp_path / "report.json").read_text())
     failing = {r["variant"]: r["failures"] for r in report["results"] if not r["passed"]}
     assert code == 0 and not failing, failing
-    assert {r["variant"] for r in report["results"]} == {
-        f"gliner_bi_{p}/{g}" for p in ("fp32", "int8") for g in ("labels_encoder", "text_encoder_seq256")}
+    # Every graph of the bundle, the labels-independent ones included (their rows at max_types 10, too).
+    graphs = ("labels_encoder", "labels_encoder_bulk", "label_prompts", "text_encoder_seq256", "text_spans_seq256")
+    assert {r["variant"] for r in report["results"]} == {f"gliner_bi_{p}/{g}" for p in ("fp32", "int8") for g in graphs}
     assert max(len(i.labels) for i in load_suite()) > 10  # some rows did need more than one call
 
 
