@@ -19,7 +19,7 @@ from common.inputs import input_dtypes
 from common.machine import tool_versions
 from common.memory import peak_rss_bytes, reset_peak_rss
 from common.tflite import non_builtin_ops, sha256_file, signatures_io
-from common.variants import LABEL_TOKENS, Layout, Precision, Variant
+from common.variants import LABEL_TOKENS, Component, Layout, Precision, Variant
 from convert.plan import FilePlan
 from upstream import adapter
 from upstream.source import Source, SourceError
