@@ -97,7 +97,9 @@ class Precision(Enum):
     # Dynamic-range int8 for the encoders' layers (int8 weights per channel, activations quantized at run
     # time: the speed-up) and int8 embedding tables; the span/prompt head stays float. The head is a few % of
     # the FLOPs; quantizing its activations cost entity F1 on tiny-trained (0.988 at 0.3), and a weight-only
-    # head is dequantized into per-signature memory at load (convert/export.py build_recipe).
+    # head is dequantized into per-signature memory at load (convert/export.py build_recipe). The BERT labels
+    # encoder's attention value projections stay float as well (real MiniLM's min label cosine: 0.987 -> 0.9965;
+    # convert/export.py LABELS_FLOAT_SCOPE).
     INT8 = (
         "int8",
         "dynamic_encoders_float_head",
