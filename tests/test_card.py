@@ -191,8 +191,8 @@ def assert_card_table_equals_report(text: str, report: dict) -> None:
     for r in results:
         verdict, cells = table[r["variant"]]
         assert ("FAIL" in verdict) == (not r["passed"]), r["variant"]
-        if r["component"] == "labels":
-            st = r["stats"]["labels"]
+        if r["component"] in ("labels", "labels_bulk", "prompts"):
+            st = r["stats"]["labels"] if "labels" in r["stats"] else r["stats"]["prompts"]
             assert float(cells[0]) == pytest.approx(st["max_abs"], rel=1e-3)
             assert float(cells[1]) == pytest.approx(st["relative_error"], rel=1e-3)
             assert float(cells[2]) == pytest.approx(st["min_cosine"], abs=1e-6)

@@ -182,8 +182,9 @@ def _numbers(report: dict) -> list[str]:
         if not r.get("passed"):
             failing.append(r)
         st = r.get("stats", {})
-        if r.get("component") == "labels":
-            lab = st.get("labels", {})
+        if r.get("component") in ("labels", "labels_bulk", "prompts"):
+            # The labels side: embeddings (labels encoders) or prompt vectors (the prompts graph) vs upstream's.
+            lab = st.get("labels") or st.get("prompts") or {}
             cells = [_fmt(lab.get("max_abs")), _fmt(lab.get("relative_error")), _fmt(lab.get("min_cosine"), ".6f")]
             cells += ["-"] * (2 * len(th))
         else:
