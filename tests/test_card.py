@@ -27,6 +27,11 @@ BUNDLE_INPUTS = {
     Component.LABELS: [("input_ids", "int32"), ("attention_mask", "int32")],
     Component.TEXT: [("input_ids", "int32"), ("attention_mask", "int32"), ("first_subword_positions", "int32"),
                      ("word_valid_mask", "int32"), ("labels_embeds", "float32"), ("span_idx", "int32")],
+    # The bundle-only graphs of any number of labels (docs/RUNTIME.md).
+    Component.LABELS_BULK: [("input_ids", "int32"), ("attention_mask", "int32")],
+    Component.PROMPTS: [("labels_embeds", "float32")],
+    Component.SPANS: [("input_ids", "int32"), ("attention_mask", "int32"), ("first_subword_positions", "int32"),
+                      ("word_valid_mask", "int32")],
 }
 SKETCH_TEXTS = [
     "Maria Garcia joined Acme Corp in Paris on May 3, 2021.",
@@ -212,8 +217,9 @@ def test_card_numbers_equal_the_report_and_failures_show(tiny_trained_artifacts)
     results = []
     for i, (art, g) in enumerate(man.graphs()):
         v = g.variant.id_in(art.layout)
-        if g.variant.component is Component.LABELS:
-            stats = {"labels": {"max_abs": 1e-7 * (i + 1), "relative_error": 2e-7 * (i + 1), "min_cosine": 0.999991}}
+        if g.variant.component in (Component.LABELS, Component.LABELS_BULK, Component.PROMPTS):
+            key = "prompts" if g.variant.component is Component.PROMPTS else "labels"
+            stats = {key: {"max_abs": 1e-7 * (i + 1), "relative_error": 2e-7 * (i + 1), "min_cosine": 0.999991}}
         else:
             ent = {t: {"f1": 0.9 + 0.001 * i + (0.01 if t == "0.5" else 0)} for t in ("0.3", "0.5")}
             stats = {"tflite_labels": {"max_abs_diff": 3e-4 * (i + 1), "relative_error": 5e-7 * (i + 1),
