@@ -61,16 +61,20 @@ def test_by_default_more_than_max_types_labels_take_the_span_path(tiny_trained_a
     auto = GLiNERLiteRT.from_pretrained(tiny_trained_artifacts, "fp32", num_threads=1)
     assert auto.span_scoring and not auto.uses_span_path(25) and auto.uses_span_path(26)
     for n, want in ((25, ["text_encoder_seq256"]), (26, ["text_spans_seq256"])):
-        labels = _labels(n)
-        auto.encode_labels(labels)
-        calls = []
-        run = auto.artifacts.run
-        auto.artifacts.run = lambda v, arrays: calls.append(v) or run(v, arrays)
-        try:
-            auto.predict_entities(TEXTS[0], labels)
-        finally:
-            del auto.artifacts.run
-        assert [v.signature for v in calls if v.component.per_bucket] == want
+        assert _text_graph_calls(auto, TEXTS[0], _labels(n)) == want
+
+
+def _text_graph_calls(rt, text: str, labels: list[str]) -> list[str]:
+    """The text graphs (signatures) one predict_entities call runs, labels encoded beforehand."""
+    rt.encode_labels(labels)
+    calls = []
+    run = rt.artifacts.run
+    rt.artifacts.run = lambda v, arrays: calls.append(v) or run(v, arrays)
+    try:
+        rt.predict_entities(text, labels)
+    finally:
+        del rt.artifacts.run
+    return [v.signature for v in calls if v.component.per_bucket]
 
 
 def test_the_bundle_scores_spans_on_the_host(rt):
@@ -134,15 +138,7 @@ def test_one_text_pass_whatever_the_label_count(rt, tiny_trained_artifacts):
     from runtime import GLiNERLiteRT
 
     labels = _labels(300)
-    rt.encode_labels(labels)
-    calls = []
-    run = rt.artifacts.run
-    rt.artifacts.run = lambda v, arrays: calls.append(v) or run(v, arrays)
-    try:
-        rt.predict_entities(TEXTS[0], labels)
-    finally:
-        del rt.artifacts.run
-    assert [v.signature for v in calls if v.component.per_bucket] == ["text_spans_seq256"]
+    assert _text_graph_calls(rt, TEXTS[0], labels) == ["text_spans_seq256"]
     seed = GLiNERLiteRT.from_pretrained(tiny_trained_artifacts, "fp32", num_threads=1, span_scoring=False)
     prepared = seed.prepare(TEXTS[0])
     assert len(seed.build_calls(prepared, prepared.windows[0], seed.encode_labels(labels))) == 12

@@ -95,6 +95,17 @@ class Interp:
         return {"calls": len(self.times), "median": statistics.median(self.times), "max": max(self.times)}
 
 
+def _load(res: Result, path: Path, num_threads, graph: Graph) -> "Interp | None":
+    """The graph's signature runner, or None with the failure recorded: any loader failure is this artifact's."""
+    try:
+        interp = Interp(path, num_threads, graph)
+    except Exception as e:  # noqa: BLE001
+        res.failures.append(f"LiteRT could not load it: {e}")
+        return None
+    res.stage = Stage.LOADED
+    return interp
+
+
 def entity_sets(logits: np.ndarray, num_words: int, labels, thresholds) -> dict:
     return {t: {(s, e, lab) for s, e, lab, _ in decode_spans(logits, num_words, list(labels), t)} for t in thresholds}
 
@@ -229,12 +240,9 @@ def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[s
     encs = [tok(lab)["input_ids"] for lab in labels]
     # Upstream encodes a label of any length; the [max_types, 32] graph cuts it, so those are reported apart.
     truncated = np.array([len(e) > LABEL_TOKENS for e in encs])
-    try:
-        interp = Interp(path, num_threads, graph)
-    except Exception as e:  # noqa: BLE001 - any loader failure is this artifact's failure
-        res.failures.append(f"LiteRT could not load it: {e}")
+    interp = _load(res, path, num_threads, graph)
+    if interp is None:
         return None
-    res.stage = Stage.LOADED
     empty = tok("")["input_ids"]
     rows = res.variant.component.label_rows(adapter.config(model).max_types)
     got = []
@@ -283,12 +291,9 @@ def validate_prompts(model, res: Result, path: Path, graph: Graph, labels: list[
     embeddings -> .tflite prompts for the span graphs' app path, or None if the graph failed to run."""
     ref_emb = upstream_label_embeds(model, labels).numpy()
     ref = upstream_prompts(model, ref_emb)
-    try:
-        interp = Interp(path, num_threads, graph)
-    except Exception as e:  # noqa: BLE001
-        res.failures.append(f"LiteRT could not load it: {e}")
+    interp = _load(res, path, num_threads, graph)
+    if interp is None:
         return None
-    res.stage = Stage.LOADED
     rows = res.variant.component.label_rows(adapter.config(model).max_types)
     got = _run_prompts(interp, ref_emb, rows)
     res.stage = Stage.RAN
@@ -318,12 +323,9 @@ def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Cas
     graph's logits are."""
     v = res.variant
     k = adapter.config(model).max_width
-    try:
-        interp = Interp(path, num_threads, graph)
-    except Exception as e:  # noqa: BLE001
-        res.failures.append(f"LiteRT could not load it: {e}")
+    interp = _load(res, path, num_threads, graph)
+    if interp is None:
         return
-    res.stage = Stage.LOADED
     tol = v.precision.tolerance
     margin = tol.flip_margin if tol.flip_margin is not None else 1e-5
     paths = {"upstream_labels": SpanStats(tuple(thresholds), margin)}
@@ -379,12 +381,9 @@ def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case
     names a path that should have run and could not, with the reason."""
     v = res.variant
     k, per_call = adapter.config(model).max_width, adapter.config(model).max_types
-    try:
-        interp = Interp(path, num_threads, graph)
-    except Exception as e:  # noqa: BLE001
-        res.failures.append(f"LiteRT could not load it: {e}")
+    interp = _load(res, path, num_threads, graph)
+    if interp is None:
         return
-    res.stage = Stage.LOADED
     tol = v.precision.tolerance
     margin = tol.flip_margin if tol.flip_margin is not None else 1e-5
     paths = {"upstream_labels": SpanStats(tuple(thresholds), margin)}

@@ -38,14 +38,9 @@ def label_names(n: int) -> list[str]:
 
 
 def _median_ms(fn, runs: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return statistics.median(out) * 1e3
+    from scripts.bench.timing import time_calls
+
+    return statistics.median(time_calls(fn, runs, warmup)) * 1e3
 
 
 def long_text(rt, tokens: int) -> str:

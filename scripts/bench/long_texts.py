@@ -23,20 +23,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _first_and_warm(model, text: str, labels: list[str]) -> tuple[float, float]:
+    """Labels encoded (cached), then the text tagged twice: the first call (buckets used for the first time) and
+    a warm one, in seconds."""
+    model.encode_labels(labels)
+    times = []
+    for _ in range(2):
+        t = time.perf_counter()
+        model.predict_entities(text, labels)
+        times.append(time.perf_counter() - t)
+    return times[0], times[1]
+
+
 def _child(artifacts: str, precision: str, threads: int, cap, text: str) -> dict:
     from common.memory import peak_rss_bytes
     from runtime import GLiNERLiteRT
     from scripts.bench.layouts import LABELS
 
     model = GLiNERLiteRT.from_pretrained(artifacts, precision=precision, num_threads=threads, max_seq_len=cap)
-    model.encode_labels(LABELS)
     prep = model.prepare(text)
-    t = time.perf_counter()
-    model.predict_entities(text, LABELS)
-    first = time.perf_counter() - t
-    t = time.perf_counter()
-    model.predict_entities(text, LABELS)
-    warm = time.perf_counter() - t
+    first, warm = _first_and_warm(model, text, LABELS)
     buckets = [model.build_calls(prep, w, model.encode_labels(LABELS))[0].bucket.variant.seq_len for w in prep.windows]
     return {"windows": len(prep.windows), "buckets": buckets, "first_s": first, "warm_s": warm,
             "peak_rss": peak_rss_bytes()}
@@ -50,13 +56,7 @@ def _baseline_child(repo: str, artifacts: str, precision: str, threads: int, tex
     from scripts.bench.layouts import LABELS
 
     model = GLiNERLiteRT.from_pretrained(artifacts, precision=precision, num_threads=threads)
-    model.encode_labels(LABELS)
-    t = time.perf_counter()
-    model.predict_entities(text, LABELS)
-    first = time.perf_counter() - t
-    t = time.perf_counter()
-    model.predict_entities(text, LABELS)
-    warm = time.perf_counter() - t
+    first, warm = _first_and_warm(model, text, LABELS)
     with open("/proc/self/status") as f:  # VmHWM, read here: the older checkout may lack common.memory
         hwm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
     return {"first_s": first, "warm_s": warm, "peak_rss": hwm}
