@@ -101,9 +101,10 @@ def _bundles(man) -> list[str]:
         texts = [a for a in files if a.graphs[0].variant.component is Component.TEXT]
         labels = [a for a in files if a.graphs[0].variant.component is Component.LABELS]
         one = (texts[0].bytes + labels[0].bytes) / 1e6 if texts and labels else None
-        buckets = " ".join(str(g.variant.seq_len) for g in b.graphs if g.variant.seq_len)
+        buckets = " ".join(str(s) for s in sorted({g.variant.seq_len for g in b.graphs if g.variant.seq_len}))
+        kinds = sorted({g.variant.signature.rstrip("0123456789") for g in b.graphs})
         out.append(
-            f"| {b.file} | {b.bytes / 1e6:.1f} | {len(b.graphs)} ({buckets}) | {_num(one, '.1f')} | "
+            f"| {b.file} | {b.bytes / 1e6:.1f} | {len(b.graphs)}: {', '.join(kinds)} (buckets {buckets}) | {_num(one, '.1f')} | "
             f"{_num(b.bytes / 1e6 / one if one else None, '.3f')} | {sum(a.bytes for a in files) / 1e6:.1f} ({len(files)} files) |"
         )
     out += [
@@ -112,7 +113,9 @@ def _bundles(man) -> list[str]:
         "with the seed contract's input and output names, shapes and dtypes. Parameters are stored once: what a "
         "text signature adds is its own operator and tensor tables and, in int8, its own copy of the per-channel "
         "scales and zero points of the weights it reads (TFLite keeps quantization parameters per tensor, and "
-        "tensors per subgraph).",
+        "tensors per subgraph). Beside the seed's two graphs a bundle holds, by default, the graphs that score any "
+        "number of labels in one text pass (`labels_encoder_bulk`, `label_prompts`, `text_spans_seq{S}`); "
+        "`python -m convert ... --components labels text` leaves them out.",
         "",
     ]
     return out
