@@ -88,7 +88,7 @@ class GLiNERLiteRT:
         self._text_buckets: list[Bucket] = _cap_buckets(artifacts.buckets, max_seq_len)
         self._span_buckets: list[Bucket] = _cap_buckets(artifacts.span_buckets, max_seq_len) if has_spans else []
         # Auto (span_scoring=None): up to max_types labels run the logits graph, whose span head is folded into
-        # the labels (cheaper per text than span representations: at base S=128 32 vs 38 ms, BENCHMARKS-LABELS.md;
+        # the labels (cheaper per text than span representations: at base S=128 73 vs 81 ms, BENCHMARKS-LABELS.md;
         # its output is [S, K, max_types], not [S, K, hidden]); more labels run one span-graph pass and score on
         # the host. Both equal
         # upstream. Auto needs the same buckets on both paths, as every bundle has.
