@@ -313,6 +313,19 @@ def validate_prompts(model, res: Result, path: Path, graph: Graph, labels: list[
     return lambda embeds: _run_prompts(Interp(path, num_threads, graph), embeds, rows)
 
 
+def _finish_text(res: Result, paths: dict, skipped_truncated: int, interp: Interp, judge_entities: bool,
+                 unjudged: dict[str, str] | None) -> None:
+    """A text-side graph's (logits or span graph) statistics, timing and verdict, once its cases have run."""
+    if res.stage is Stage.RAN:
+        res.stage = Stage.SHAPES_MATCHED
+    res.stats = {name: st.finish() for name, st in paths.items()}
+    res.stats["items_skipped_truncated_labels"] = skipped_truncated
+    res.timing_ms = interp.timing()
+    _judge_text(res, {n: res.stats[n] for n in paths}, judge_entities, unjudged or {})
+    if res.stage is Stage.SHAPES_MATCHED and not res.failures:
+        res.stage = Stage.WITHIN_TOLERANCE
+
+
 def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Case], thresholds,
                    tflite_label_embeds: dict | None, tflite_prompts, num_threads, judge_entities: bool,
                    unjudged: dict[str, str] | None = None) -> None:
@@ -363,14 +376,7 @@ def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Cas
         for name, p in prompts.items():
             logits = out[0, :w] @ p.T  # [w, K, c]: upstream's einsum "BLKD,BCD->BLKC"
             paths[name].add(want, logits[valid], case.entities, entity_sets(logits, w, case.item.labels, thresholds))
-    if res.stage is Stage.RAN:
-        res.stage = Stage.SHAPES_MATCHED
-    res.stats = {name: st.finish() for name, st in paths.items()}
-    res.stats["items_skipped_truncated_labels"] = skipped_truncated
-    res.timing_ms = interp.timing()
-    _judge_text(res, {n: res.stats[n] for n in paths}, judge_entities, unjudged or {})
-    if res.stage is Stage.SHAPES_MATCHED and not res.failures:
-        res.stage = Stage.WITHIN_TOLERANCE
+    _finish_text(res, paths, skipped_truncated, interp, judge_entities, unjudged)
 
 
 def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case], thresholds,
@@ -423,14 +429,7 @@ def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case
             paths[name].add(want, logits[valid], case.entities, entity_sets(logits, w, case.item.labels, thresholds))
         if not shape_ok:
             return
-    if res.stage is Stage.RAN:
-        res.stage = Stage.SHAPES_MATCHED
-    res.stats = {name: st.finish() for name, st in paths.items()}
-    res.stats["items_skipped_truncated_labels"] = skipped_truncated
-    res.timing_ms = interp.timing()
-    _judge_text(res, {n: res.stats[n] for n in paths}, judge_entities, unjudged or {})
-    if res.stage is Stage.SHAPES_MATCHED and not res.failures:
-        res.stage = Stage.WITHIN_TOLERANCE
+    _finish_text(res, paths, skipped_truncated, interp, judge_entities, unjudged)
 
 
 def same_as_seed_file(res: Result, folder: Path, bundle_graph: Graph, file_art: ArtifactFile, file_graph: Graph,
