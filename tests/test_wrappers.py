@@ -99,14 +99,13 @@ def test_banded_attention_is_exact_at_any_bucket(tiny_trained_dir, seq_len):
 
 
 @pytest.mark.parametrize("seq_len", [256, 512])
-def test_query_blocked_global_attention_and_chunked_span_head_match_upstream(tiny_trained_dir, seq_len):
-    """Memory-bounded forms (global layers 64 queries at a time, span head in 500-row chunks: a remainder
-    chunk too) compute upstream's function."""
+def test_query_blocked_global_attention_matches_upstream(tiny_trained_dir, seq_len):
+    """Global layers 64 queries at a time (4 and 8 blocks: one and two levels of stacking) compute upstream's
+    function."""
     model = load_gliner(str(tiny_trained_dir))
-    wrapper = TextEncoderWrapper(model, seq_len, scores_budget=1 << 16, span_chunk=500)
+    wrapper = TextEncoderWrapper(model, seq_len, scores_budget=1 << 16)
     assert wrapper.global_block == 64 < seq_len
-    diff, scale = _wrapper_diff(model, _fill(model, seq_len), LABELS_25, seq_len=seq_len, scores_budget=1 << 16,
-                                span_chunk=500)
+    diff, scale = _wrapper_diff(model, _fill(model, seq_len), LABELS_25, seq_len=seq_len, scores_budget=1 << 16)
     assert diff <= 1e-5 * max(1.0, scale), diff
 
 
@@ -117,6 +116,10 @@ def test_query_block_sizes():
     assert query_block(4096, 12) == 512  # 12 x 512 x 4096 x 4 B = 96 MiB <= 128 MiB < 192 MiB at 1024
     assert query_block(8192, 12) == 256
     assert query_block(8192, 16, budget=1 << 20) == 64  # never below 64 rows
+    assert query_block(6144, 12) == 384  # blocks divide S: 16 of 384 rows (108 MiB), not 512-row ones
+    for s in range(64, 8193, 64):  # every bucket: whole blocks, at least 64 rows (or S)
+        block = query_block(s, 12)
+        assert s % block == 0 and (block >= 64 or block == s)
 
 
 def test_fill_text_fills_the_bucket(tiny_trained_dir):

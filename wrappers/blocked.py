@@ -12,20 +12,22 @@ from __future__ import annotations
 import torch
 
 from wrappers.banded import rotary_qkv
+from wrappers.stacking import stack
 
 # The scores of one block (and their softmax, alive at the same time) stay under this many bytes each.
 SCORES_BUDGET_BYTES = 1 << 27  # 128 MiB
 
 
 def query_block(seq_len: int, heads: int, budget: int = SCORES_BUDGET_BYTES) -> int:
-    """Queries per block: the largest power of two whose [heads, block, S] float32 scores fit `budget`
-    (at least 64), or S itself when the whole score matrix fits."""
+    """Queries per block: S itself when the whole [heads, S, S] float32 score matrix fits `budget`, else S / n
+    for the smallest power of two n that fits it, with at least 64 rows per block. Blocks divide S (a multiple
+    of 64) evenly, so their outputs stack on a new axis in concatenations XNNPACK runs (wrappers/stacking.py)."""
     if heads * seq_len * seq_len * 4 <= budget:
         return seq_len
-    block = 64
-    while block * 2 * heads * seq_len * 4 <= budget and block * 2 < seq_len:
-        block *= 2
-    return block
+    n = 2
+    while seq_len % (2 * n) == 0 and seq_len // (2 * n) >= 64 and (seq_len // n) * heads * seq_len * 4 > budget:
+        n *= 2
+    return seq_len // n
 
 
 def blocked_global_layer(layer, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, bias: torch.Tensor,
@@ -41,7 +43,7 @@ def blocked_global_layer(layer, hidden: torch.Tensor, cos: torch.Tensor, sin: to
     scale = attn.head_dim**-0.5
     kt = k.transpose(-1, -2)
     outs = [torch.softmax(q[:, :, i : i + block] @ kt * scale + bias, dim=-1) @ v for i in range(0, s, block)]
-    out = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]
+    out = stack(outs, dim=2).reshape(b, q.shape[1], s, -1) if len(outs) > 1 else outs[0]  # [B, H, S, D]
     out = out.transpose(1, 2).reshape(b, s, -1)
     hidden = hidden + attn.out_drop(attn.Wo(out))
     return hidden + layer.mlp(layer.mlp_norm(hidden))

@@ -11,6 +11,7 @@ from torch import nn
 
 from upstream import adapter
 from wrappers import banded, blocked
+from wrappers.stacking import stack
 from wrappers.masks import key_padding_bias, runtime_positions, sliding_window_bias
 
 
@@ -39,10 +40,6 @@ class FusedHeadWeights(nn.Module):
         return cls._instances[span]
 
 
-# Spans scored at once by the span head: [rows, 4 x hidden] float32 per live tensor (64 MB at hidden 512).
-SPAN_CHUNK_ROWS = 8192
-
-
 class TextEncoderWrapper(nn.Module):
     """Restates BiEncoderSpanModel.forward (gliner/modeling/base.py) for one text at a static S.
 
@@ -57,8 +54,7 @@ class TextEncoderWrapper(nn.Module):
     """
 
     def __init__(self, model, seq_len: int, fuse_span_head: bool = True, sliding_window: bool = True,
-                 banded_attention: bool = True, scores_budget: int | None = blocked.SCORES_BUDGET_BYTES,
-                 span_chunk: int | None = SPAN_CHUNK_ROWS):
+                 banded_attention: bool = True, scores_budget: int | None = blocked.SCORES_BUDGET_BYTES):
         """`model`: a loaded gliner bi-encoder span model (the GLiNER object)."""
         super().__init__()
         cfg = adapter.config(model)
@@ -89,8 +85,6 @@ class TextEncoderWrapper(nn.Module):
         self.global_block = (
             None if scores_budget is None else blocked.query_block(seq_len, bcfg.num_attention_heads, scores_budget)
         )
-        # Span rows per chunk of the span head (None: all S * max_width rows at once).
-        self.span_chunk = span_chunk
 
     def _rotary(self, positions: torch.Tensor, layer_type: str) -> tuple[torch.Tensor, torch.Tensor]:
         """ModernBertRotaryEmbedding.forward, fed runtime positions instead of a constant arange."""
@@ -124,6 +118,25 @@ class TextEncoderWrapper(nn.Module):
             hidden = self.projection(hidden)
         return hidden
 
+    def _span_hidden(self, words: torch.Tensor):
+        """out_project's hidden layer relu(L1(cat(relu(start), relu(end)))) of every span, one width at a time:
+        k = 0 .. max_width - 1 -> [S, 4D], row s for the span (s, s + k).
+
+        L1 splits over the concatenation, so its two halves run once per word (S rows) instead of once per span
+        (S*K rows), and the bias is added once. The end rows of width k are b shifted by k: slices, not a gather
+        by span_idx (index_select lowers to builtin GATHER_ND + SELECT_V2 ops that XNNPACK does not take, and
+        every one splits the graph; measured: S=8192 peaked 1.9 GB above the loaded model with gathers). One
+        width at a time keeps one [S, 4D] tensor alive in XNNPACK's arena, reused by the next width. Rows past
+        S are zero: those spans end past the text, and decoding never reads them.
+        """
+        sp, hw = self.span, self.head_weights
+        a = F.linear(sp.project_start(words).relu(), hw.w1_start)  # [S, 4D]
+        b = F.linear(sp.project_end(words).relu(), hw.w1_end, hw.b1)  # [S, 4D]
+        n_words, k_max = words.shape[0], self.max_width
+        b = F.pad(b, (0, 0, 0, k_max - 1))
+        for k in range(k_max):
+            yield (a + b[k : k + n_words]).relu()
+
     def _span_logits_upstream(self, words: torch.Tensor, span_idx: torch.Tensor, prompts: torch.Tensor):
         sp = self.span
         start = torch.index_select(sp.project_start(words), 0, span_idx[:, 0])
@@ -134,38 +147,23 @@ class TextEncoderWrapper(nn.Module):
     def _span_logits_fused(self, words: torch.Tensor, span_idx: torch.Tensor, prompts: torch.Tensor):
         """SpanMarkerV0 + scoring with the algebra reordered (identical function, float32 rounding aside).
 
-        out_project = L2(ReLU(L1(cat(relu(s), relu(e))))). L1 splits over the concatenation, so its two
-        halves run once per word (S rows) instead of once per span (S*K rows), and the bias is added once.
-        The final score L2(h) . p = h . (W2^T p) + b2 . p, so L2 folds into the C label vectors:
+        out_project = L2(ReLU(L1(cat(relu(s), relu(e))))): L1 runs per word (_span_hidden), and the final
+        score L2(h) . p = h . (W2^T p) + b2 . p, so L2 folds into the C label vectors:
         [S*K, 4D] x [4D, C] instead of [S*K, 4D] x [4D, D] followed by [S*K, D] x [D, C].
         """
-        sp, hw = self.span, self.head_weights
-        a = F.linear(sp.project_start(words).relu(), hw.w1_start)  # [S, 4D]
-        b = F.linear(sp.project_end(words).relu(), hw.w1_end, hw.b1)  # [S, 4D]
+        hw = self.head_weights
         qt = F.linear(hw.w2_t, prompts)  # [4D, C] = W2^T P^T
         c = F.linear(prompts, hw.b2[None])[:, 0]  # [C] = P b2
 
         def score(h: torch.Tensor) -> torch.Tensor:
             # Two batches, not h @ qt: with both operands computed at run time a 2-D (or batch-1) matmul is
             # lowered to a FULLY_CONNECTED that XNNPACK declines (TFLite's reference kernel: 6% of int8 S=256
-            # at base); a batch of two stays a BATCH_MATMUL, which XNNPACK runs. Rows split evenly: K*r or S even.
+            # at base); a batch of two stays a BATCH_MATMUL, which XNNPACK runs. S is even (a multiple of 64).
             hb = h.reshape(2, h.shape[0] // 2, h.shape[1])
             return torch.bmm(hb, torch.cat([qt[None], qt[None]])).reshape(h.shape[0], -1) + c
 
-        # Span (s, s + k) is row s*K + k of span_idx, so its start half is a[s] and its end half b[s + k]: the
-        # K end rows of start s are K shifted slices of b. Slices, not a gather by span_idx: index_select lowers
-        # to builtin GATHER_ND + SELECT_V2 ops that XNNPACK does not take, and every one splits the graph
-        # (measured: S=8192 peaked 1.9 GB above the loaded model with gathers). Rows past S are zero: those
-        # spans end past the text, and decoding never reads them.
-        n_words, k_max = words.shape[0], self.max_width
-        b = F.pad(b, (0, 0, 0, k_max - 1))
-        rows = max(2, (self.span_chunk or n_words * k_max) // k_max)  # starts per chunk (>= 2: even row count)
-        parts = []
-        for s0 in range(0, n_words, rows):
-            r = min(rows, n_words - s0)
-            ends = torch.stack([b[s0 + k : s0 + k + r] for k in range(k_max)], dim=1)  # [r, K, 4D]
-            parts.append(score((a[s0 : s0 + r, None, :] + ends).relu().reshape(r * k_max, -1)))
-        logits = torch.cat(parts, dim=0) if len(parts) > 1 else parts[0]  # [S*K, C]
+        logits = stack([score(h) for h in self._span_hidden(words)], dim=1)  # [S, K, C]
+        logits = logits.reshape(-1, logits.shape[-1])  # [S*K, C]: span (s, s + k) is row s*K + k
         # Upstream scores a span it zeroed (span_idx row (0, 0): it ends past the text) as the span (0, 0): so
         # does this graph, and span_idx stays the input it is in the seed's contract.
         zeroed = (span_idx[:, :1] + span_idx[:, 1:]) == 0
@@ -205,19 +203,6 @@ class SpanRepsWrapper(TextEncoderWrapper):
 
     def forward(self, input_ids, attention_mask, first_subword_positions, word_valid_mask):
         words = self.encode_words(input_ids, attention_mask, first_subword_positions, word_valid_mask)
-        sp, hw = self.span, self.head_weights
-        # out_project's first layer split over the concatenation, run once per word (_span_logits_fused).
-        a = F.linear(sp.project_start(words).relu(), hw.w1_start)  # [S, 4D]
-        b = F.linear(sp.project_end(words).relu(), hw.w1_end, hw.b1)  # [S, 4D]
-        n_words, k_max = words.shape[0], self.max_width
-        # Rows past S end past the text: zero, never read (decoding reads spans that end on a word).
-        b = F.pad(b, (0, 0, 0, k_max - 1))
-        rows = max(1, (self.span_chunk or n_words * k_max) // k_max)
-        parts = []
-        for s0 in range(0, n_words, rows):
-            r = min(rows, n_words - s0)
-            ends = torch.stack([b[s0 + k : s0 + k + r] for k in range(k_max)], dim=1)  # [r, K, 4D]
-            hidden = (a[s0 : s0 + r, None, :] + ends).relu().reshape(r * k_max, -1)
-            parts.append(self.out_last(hidden))  # [r*K, D]: out_project's last layer, upstream's weights
-        reps = torch.cat(parts, dim=0) if len(parts) > 1 else parts[0]
-        return {"span_reps": reps.reshape(1, self.seq_len, k_max, -1)}
+        # out_project's last layer (upstream's weights) on each width's hidden layer (_span_hidden).
+        reps = stack([self.out_last(h) for h in self._span_hidden(words)], dim=1)  # [S, K, D]
+        return {"span_reps": reps[None]}
