@@ -25,6 +25,25 @@ def op_names(path: Path) -> set[str]:
     return out
 
 
+def widest_op(path: Path, op: str) -> dict[str, int]:
+    """Per signature, the most inputs any `op` node has (0 without one): e.g. CONCATENATION, which the XNNPACK
+    delegate takes with at most five inputs (wrappers/stacking.py)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.Model.GetRootAsModel(Path(path).read_bytes(), 0)
+    code = getattr(schema.BuiltinOperator, op)
+    codes = [max(model.OperatorCodes(i).BuiltinCode(), model.OperatorCodes(i).DeprecatedBuiltinCode())
+             for i in range(model.OperatorCodesLength())]
+    out = {}
+    for i in range(model.SignatureDefsLength()):
+        sig = model.SignatureDefs(i)
+        graph = model.Subgraphs(sig.SubgraphIndex())
+        ops = (graph.Operators(j) for j in range(graph.OperatorsLength()))
+        out[sig.SignatureKey().decode()] = max((o.InputsLength() for o in ops if codes[o.OpcodeIndex()] == code),
+                                               default=0)
+    return out
+
+
 def non_builtin_ops(path: Path) -> set[str]:
     """Ops a stock Android LiteRT runtime would not have: custom and Flex (select TF) ops."""
     return {op for op in op_names(path) if op.startswith(BUILTIN_ONLY_FORBIDDEN)}

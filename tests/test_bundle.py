@@ -10,7 +10,7 @@ import pytest
 
 from common import manifest as mf
 from common.inputs import input_shapes, output_shape
-from common.tflite import sha256_file, signatures_io
+from common.tflite import sha256_file, signatures_io, widest_op
 from common.variants import Component, Layout, Precision, Variant, all_variants, bundle_file_name
 from tests.conftest import TEST_SEQ_LENS, convert_into
 
@@ -33,6 +33,18 @@ def test_bundle_signatures_equal_the_manifest_and_the_contract(tiny_trained_arti
         v, cfg = g.variant, man.config
         assert {t.name: t.shape for t in g.inputs} == input_shapes(v.component, v.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types)
         assert [t.shape for t in g.outputs] == [output_shape(v.component, v.seq_len, cfg.max_width, cfg.hidden_size, cfg.max_types)]
+
+
+@pytest.mark.parametrize("precision", list(Precision), ids=str)
+def test_every_concatenation_is_one_xnnpack_runs(tiny_trained_artifacts, precision):
+    """A CONCATENATION of more than five inputs stays off XNNPACK and keeps all its inputs alive at once (the span
+    head's 12-way stacks cost +450 MiB at S=4096 base, wrappers/stacking.py): no graph has one."""
+    from wrappers.stacking import MAX_INPUTS
+
+    widths = widest_op(tiny_trained_artifacts / bundle_file_name(precision), "CONCATENATION")
+    assert set(widths) == {v.signature for v in all_variants(TEST_SEQ_LENS, [precision])}
+    assert max(widths.values()) > 1  # the stacks are there, each within XNNPACK's limit
+    assert {s: w for s, w in widths.items() if w > MAX_INPUTS} == {}
 
 
 def _random_feeds(details: dict, rng) -> dict:
