@@ -25,9 +25,10 @@ def op_names(path: Path) -> set[str]:
     return out
 
 
-def widest_op(path: Path, op: str) -> dict[str, int]:
-    """Per signature, the most inputs any `op` node has (0 without one): e.g. CONCATENATION, which the XNNPACK
-    delegate takes with at most five inputs (wrappers/stacking.py)."""
+def widest_op(path: Path, op: str) -> dict[str, tuple[int, int]]:
+    """Per signature, the most inputs any `op` node has and the highest rank of its outputs ((0, 0) without one):
+    e.g. CONCATENATION, which the XNNPACK delegate takes with at most five inputs of at most six dimensions
+    (wrappers/stacking.py)."""
     from ai_edge_litert import schema_py_generated as schema
 
     model = schema.Model.GetRootAsModel(Path(path).read_bytes(), 0)
@@ -38,9 +39,11 @@ def widest_op(path: Path, op: str) -> dict[str, int]:
     for i in range(model.SignatureDefsLength()):
         sig = model.SignatureDefs(i)
         graph = model.Subgraphs(sig.SubgraphIndex())
-        ops = (graph.Operators(j) for j in range(graph.OperatorsLength()))
-        out[sig.SignatureKey().decode()] = max((o.InputsLength() for o in ops if codes[o.OpcodeIndex()] == code),
-                                               default=0)
+        ops = [o for o in (graph.Operators(j) for j in range(graph.OperatorsLength())) if codes[o.OpcodeIndex()] == code]
+        out[sig.SignatureKey().decode()] = (
+            max((o.InputsLength() for o in ops), default=0),
+            max((graph.Tensors(o.Outputs(0)).ShapeLength() for o in ops), default=0),
+        )
     return out
 
 

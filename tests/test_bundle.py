@@ -37,14 +37,15 @@ def test_bundle_signatures_equal_the_manifest_and_the_contract(tiny_trained_arti
 
 @pytest.mark.parametrize("precision", list(Precision), ids=str)
 def test_every_concatenation_is_one_xnnpack_runs(tiny_trained_artifacts, precision):
-    """A CONCATENATION of more than five inputs stays off XNNPACK and keeps all its inputs alive at once (the span
-    head's 12-way stacks cost +450 MiB at S=4096 base, wrappers/stacking.py): no graph has one."""
+    """A CONCATENATION of more than five inputs (or more than six dimensions) stays off XNNPACK and keeps all its
+    inputs alive at once (the span head's 12-way stacks cost +450 MiB at S=4096 base, wrappers/stacking.py): no
+    graph has one."""
     from wrappers.stacking import MAX_INPUTS
 
     widths = widest_op(tiny_trained_artifacts / bundle_file_name(precision), "CONCATENATION")
     assert set(widths) == {v.signature for v in all_variants(TEST_SEQ_LENS, [precision])}
-    assert max(widths.values()) > 1  # the stacks are there, each within XNNPACK's limit
-    assert {s: w for s, w in widths.items() if w > MAX_INPUTS} == {}
+    assert max(n for n, _ in widths.values()) > 1  # the stacks are there, each within XNNPACK's limits
+    assert {s: w for s, w in widths.items() if w[0] > MAX_INPUTS or w[1] > 6} == {}
 
 
 def _random_feeds(details: dict, rng) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from wrappers.banded import rotary_qkv
-from wrappers.stacking import stack
+from wrappers.stacking import cat
 
 # The scores of one block (and their softmax, alive at the same time) stay under this many bytes each.
 SCORES_BUDGET_BYTES = 1 << 27  # 128 MiB
@@ -20,8 +20,8 @@ SCORES_BUDGET_BYTES = 1 << 27  # 128 MiB
 
 def query_block(seq_len: int, heads: int, budget: int = SCORES_BUDGET_BYTES) -> int:
     """Queries per block: S itself when the whole [heads, S, S] float32 score matrix fits `budget`, else S / n
-    for the smallest power of two n that fits it, with at least 64 rows per block. Blocks divide S (a multiple
-    of 64) evenly, so their outputs stack on a new axis in concatenations XNNPACK runs (wrappers/stacking.py)."""
+    for the smallest power of two n that fits it, with at least 64 rows per block: whole blocks of S (a multiple
+    of 64), as few as fit (each block is ~20 ops, and XNNPACK's per-op overhead counts at S=8192)."""
     if heads * seq_len * seq_len * 4 <= budget:
         return seq_len
     n = 2
@@ -43,7 +43,7 @@ def blocked_global_layer(layer, hidden: torch.Tensor, cos: torch.Tensor, sin: to
     scale = attn.head_dim**-0.5
     kt = k.transpose(-1, -2)
     outs = [torch.softmax(q[:, :, i : i + block] @ kt * scale + bias, dim=-1) @ v for i in range(0, s, block)]
-    out = stack(outs, dim=2).reshape(b, q.shape[1], s, -1) if len(outs) > 1 else outs[0]  # [B, H, S, D]
+    out = cat(outs, dim=2)  # [B, H, S, D], in concatenations XNNPACK runs (wrappers/stacking.py)
     out = out.transpose(1, 2).reshape(b, s, -1)
     hidden = hidden + attn.out_drop(attn.Wo(out))
     return hidden + layer.mlp(layer.mlp_norm(hidden))
