@@ -184,3 +184,17 @@ def test_reference_sees_only_the_words_upstream_feeds(tiny_trained_dir):
     assert max(w for w in ref.word_ids if w is not None) == max_len - 1
     diff, scale = _wrapper_diff(model, text, ["location"], seq_len=1024)
     assert diff <= 1e-5 * max(1.0, scale)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_stacking_equals_torch_for_any_count(dim):
+    """wrappers.stacking's levelled concatenations (reshaped between levels) are torch.cat / torch.stack exactly,
+    for counts that need one, two and three levels, primes included, and parts of different lengths along dim."""
+    from wrappers.stacking import cat, stack
+
+    g = torch.Generator().manual_seed(dim)
+    for n in (1, 2, 5, 6, 7, 12, 13, 25, 26, 32, 125, 126):
+        parts = [torch.randn(2, 3, 4, generator=g) for _ in range(n)]
+        assert torch.equal(stack(parts, dim), torch.stack(parts, dim))
+        ragged = [torch.randn(*[1 + (i % 3) if d == dim else 3 for d in range(3)], generator=g) for i in range(n)]
+        assert torch.equal(cat(ragged, dim), torch.cat(ragged, dim))
