@@ -47,6 +47,53 @@ def widest_op(path: Path, op: str) -> dict[str, tuple[int, int]]:
     return out
 
 
+# Bytes per element of the tensor types our graphs use (schema TensorType: FLOAT32, FLOAT16, INT32, UINT8, INT64,
+# BOOL, INT16, INT8, FLOAT64).
+_ELEMENT_BYTES = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 9: 1, 10: 8}
+
+
+def live_peak_bytes(path: Path, signature: str) -> int:
+    """The most activation bytes alive at once when the signature's ops run in the file's order, each tensor held
+    from the op that writes it (graph inputs: from the start) to the last op that reads it (outputs: to the end),
+    constants excluded: what an arena that reuses every dead buffer needs, to compare the process's memory with
+    (docs/LONG-TEXTS.md). Reshapes count as copies, so it errs high."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.Model.GetRootAsModel(Path(path).read_bytes(), 0)
+    sig = next((model.SignatureDefs(i) for i in range(model.SignatureDefsLength())
+                if model.SignatureDefs(i).SignatureKey().decode() == signature), None)
+    if sig is None:
+        raise ValueError(f"{path} has no signature {signature!r}")
+    g = model.Subgraphs(sig.SubgraphIndex())
+
+    def nbytes(t: int) -> int:
+        tensor = g.Tensors(t)
+        n = 1
+        for d in (tensor.ShapeAsNumpy() if tensor.ShapeLength() else []):
+            n *= int(d)
+        return n * _ELEMENT_BYTES.get(tensor.Type(), 4)
+
+    def constant(t: int) -> bool:
+        b = g.Tensors(t).Buffer()
+        return b > 0 and (model.Buffers(b).DataLength() > 0 or model.Buffers(b).Size() > 0)
+
+    ops = [(list(o.InputsAsNumpy()), list(o.OutputsAsNumpy())) for o in (g.Operators(j) for j in range(g.OperatorsLength()))]
+    last = {t: j for j, (ins, _) in enumerate(ops) for t in ins if t >= 0}
+    outputs = set(int(t) for t in g.OutputsAsNumpy())
+    live = {int(t): nbytes(t) for t in g.InputsAsNumpy()}
+    peak = cur = sum(live.values())
+    for j, (ins, outs) in enumerate(ops):
+        for t in outs:
+            if t >= 0 and not constant(t) and t not in live:
+                live[t] = nbytes(t)
+                cur += live[t]
+        peak = max(peak, cur)
+        for t in set(ins) | set(outs):
+            if t in live and t not in outputs and last.get(t, -1) <= j:
+                cur -= live.pop(t)
+    return peak
+
+
 def non_builtin_ops(path: Path) -> set[str]:
     """Ops a stock Android LiteRT runtime would not have: custom and Flex (select TF) ops."""
     return {op for op in op_names(path) if op.startswith(BUILTIN_ONLY_FORBIDDEN)}

@@ -10,7 +10,7 @@ import pytest
 
 from common import manifest as mf
 from common.inputs import input_shapes, output_shape
-from common.tflite import sha256_file, signatures_io, widest_op
+from common.tflite import live_peak_bytes, sha256_file, signatures_io, widest_op
 from common.variants import Component, Layout, Precision, Variant, all_variants, bundle_file_name
 from tests.conftest import TEST_SEQ_LENS, convert_into
 
@@ -46,6 +46,24 @@ def test_every_concatenation_is_one_xnnpack_runs(tiny_trained_artifacts, precisi
     assert set(widths) == {v.signature for v in all_variants(TEST_SEQ_LENS, [precision])}
     assert max(n for n, _ in widths.values()) > 1  # the stacks are there, each within XNNPACK's limits
     assert {s: w for s, w in widths.items() if w[0] > MAX_INPUTS or w[1] > 6} == {}
+
+
+def test_live_peak_counts_the_activations_an_arena_needs(tiny_trained_artifacts):
+    """live_peak_bytes (docs/LONG-TEXTS.md's `ideal`): at least the graph's inputs and output (all alive when the
+    last op runs: sizes from the interpreter), more for a larger bucket, an error for a signature not there."""
+    path = tiny_trained_artifacts / bundle_file_name(Precision.FP32)
+    sigs = signatures_io(path)
+    peaks = []
+    for s in TEST_SEQ_LENS:
+        name = f"text_encoder_seq{s}"
+        inputs, outputs = sigs[name]
+        io_bytes = sum(int(np.prod(t["shape"])) * np.dtype(t["dtype"]).itemsize for t in inputs + outputs)
+        peak = live_peak_bytes(path, name)
+        assert io_bytes < peak, (s, io_bytes, peak)
+        peaks.append(peak)
+    assert peaks == sorted(peaks) and peaks[0] < peaks[-1]
+    with pytest.raises(ValueError, match="no signature"):
+        live_peak_bytes(path, "text_encoder_seq3")
 
 
 def _random_feeds(details: dict, rng) -> dict:

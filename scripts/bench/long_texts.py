@@ -1,7 +1,7 @@
 """Long texts: one long bucket against overlapping windows of a smaller one (max_seq_len), as an app runs them.
 
     python -m scripts.bench.long_texts --artifacts build/base-litert --tokens 1900 3900 7000 \\
-        --caps none 2048 1024 --baseline "today (6548ede)=/tmp/old:build/old-litert" \\
+        --caps none 2048 1024 --baseline "today (6548ede)=/tmp/old:build/old-litert" --dense 8000 --fp32 \\
         --json docs/bench-long-texts-base-random.json --doc docs/LONG-TEXTS.md
 
 Each (text, cap) runs in a fresh process (peak RSS is the process's high-water mark, VmHWM): open the model,
@@ -23,16 +23,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _first_and_warm(model, text: str, labels: list[str]) -> tuple[float, float]:
+def _rss_anon() -> int:
+    with open("/proc/self/status") as f:  # read here: an older checkout may lack common.memory
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("RssAnon:"))
+
+
+def _first_and_warm(model, text: str, labels: list[str]) -> tuple[float, float, int]:
     """Labels encoded (cached), then the text tagged twice: the first call (buckets used for the first time) and
-    a warm one, in seconds."""
+    a warm one, in seconds; and the anonymous memory the text's calls added (arenas, XNNPACK's workspace: the
+    weights are file-backed, in the model file and the weight cache)."""
     model.encode_labels(labels)
+    before = _rss_anon()
     times = []
     for _ in range(2):
         t = time.perf_counter()
         model.predict_entities(text, labels)
         times.append(time.perf_counter() - t)
-    return times[0], times[1]
+    return times[0], times[1], _rss_anon() - before
 
 
 def _child(artifacts: str, precision: str, threads: int, cap, text: str) -> dict:
@@ -42,10 +49,10 @@ def _child(artifacts: str, precision: str, threads: int, cap, text: str) -> dict
 
     model = GLiNERLiteRT.from_pretrained(artifacts, precision=precision, num_threads=threads, max_seq_len=cap)
     prep = model.prepare(text)
-    first, warm = _first_and_warm(model, text, LABELS)
+    first, warm, anon = _first_and_warm(model, text, LABELS)
     buckets = [model.build_calls(prep, w, model.encode_labels(LABELS))[0].bucket.variant.seq_len for w in prep.windows]
     return {"windows": len(prep.windows), "buckets": buckets, "first_s": first, "warm_s": warm,
-            "peak_rss": peak_rss_bytes()}
+            "peak_rss": peak_rss_bytes(), "text_anon": anon}
 
 
 def _baseline_child(repo: str, artifacts: str, precision: str, threads: int, text: str) -> dict:
@@ -56,10 +63,35 @@ def _baseline_child(repo: str, artifacts: str, precision: str, threads: int, tex
     from scripts.bench.layouts import LABELS
 
     model = GLiNERLiteRT.from_pretrained(artifacts, precision=precision, num_threads=threads)
-    first, warm = _first_and_warm(model, text, LABELS)
+    first, warm, anon = _first_and_warm(model, text, LABELS)
     with open("/proc/self/status") as f:  # VmHWM, read here: the older checkout may lack common.memory
         hwm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
-    return {"first_s": first, "warm_s": warm, "peak_rss": hwm}
+    return {"first_s": first, "warm_s": warm, "peak_rss": hwm, "text_anon": anon}
+
+
+def dense_text(artifacts: Path, target: int) -> dict:
+    """A text of at most the model's max_len words whose tokens (specials included) stay within `target`: hex
+    words of 16 characters (several tokens each), so that a long bucket runs as one pass. Ordinary prose needs
+    ~2.4 tokens per word, and a base model's max_len (2,048 words) windows it before it fills S=8192; latency and
+    memory at fixed S do not depend on the words."""
+    import hashlib
+
+    from scripts.bench.layouts import _pool
+
+    _, tok = _pool(artifacts)
+    max_len = json.loads((artifacts / "gliner_config.json").read_text())["max_len"]
+    words = [hashlib.sha256(str(i).encode()).hexdigest()[:16] for i in range(max_len)]
+    lo, hi = 1, max_len  # the most words within target (token counts grow with words)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if len(tok.encode(words[:mid], is_pretokenized=True).ids) <= target else (lo, mid - 1)
+    return {"words": lo, "tokens": len(tok.encode(words[:lo], is_pretokenized=True).ids), "text": " ".join(words[:lo])}
+
+
+def _texts(a) -> list[dict]:
+    from scripts.bench.layouts import texts_by_tokens
+
+    return texts_by_tokens(a.artifacts, a.tokens) + [dense_text(a.artifacts, t) for t in a.dense]
 
 
 def run(artifacts: Path, precision: str, threads: int, cap, text: str, baseline_repo: str | None = None) -> dict:
@@ -87,23 +119,43 @@ def render(b: dict) -> str:
         f"{b['threads']} threads, labels cached. Peak RSS is the whole process (model, weight cache, arenas). "
         "`cap` is `max_seq_len` (none: every bucket).",
         "",
-        "| text tokens (words) | cap | windows (buckets) | first call (s) | warm (s) | peak RSS (MiB) |",
-        "|---|---|---|---:|---:|---:|",
+        "`text anon` is the anonymous memory the text's two calls added (arenas and XNNPACK's workspace; weights "
+        "are file-backed); `ideal` is the most activation bytes alive at once in the largest bucket's graph, run "
+        "in the file's op order with every dead buffer reused (`common.tflite.live_peak_bytes`).",
+        "",
+        "| text tokens (words) | cap | windows (buckets) | first call (s) | warm (s) | peak RSS (MiB) "
+        "| text anon (MiB) | ideal (MiB) |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
+    live = b.get("live_peak", {})
     for r in b["rows"]:
+        ideal = live.get(str(max(r["buckets"])))
         out.append(f"| {r['tokens']} ({r['words']}) | {r['cap'] or 'none'} | {r['windows']} "
                    f"({' '.join(map(str, r['buckets']))}) | {r['first_s']:.2f} | {r['warm_s']:.2f} | "
-                   f"{r['peak_rss'] / 2**20:,.0f} |")
+                   f"{r['peak_rss'] / 2**20:,.0f} | {r['text_anon'] / 2**20:,.0f} | "
+                   f"{'-' if ideal is None else f'{ideal / 2**20:,.0f}'} |")
     base = b.get("baseline")
     if base:
         out += ["", f"Against **{base['name']}** (runtime of `{base['repo']}` on `{Path(base['artifacts']).name}`, "
                 "every bucket it has), in the same run, each text in a fresh process:", "",
-                "| text tokens | baseline first / warm (s) | baseline peak RSS (MiB) | this runtime, no cap: warm "
-                "| peak RSS |", "|---|---:|---:|---:|---:|"]
+                "| text tokens | baseline first / warm (s) | baseline peak RSS (MiB) | baseline text anon (MiB) "
+                "| this runtime, no cap: warm | peak RSS |", "|---|---:|---:|---:|---:|---:|"]
         for r in base["rows"]:
             ours = next(x for x in b["rows"] if x["tokens"] == r["tokens"] and x["cap"] is None)
             out.append(f"| {r['tokens']} | {r['first_s']:.2f} / {r['warm_s']:.2f} | {r['peak_rss'] / 2**20:,.0f} | "
-                       f"{ours['warm_s'] / r['warm_s']:.2f}x | {ours['peak_rss'] / r['peak_rss']:.2f}x |")
+                       f"{r['text_anon'] / 2**20:,.0f} | {ours['warm_s'] / r['warm_s']:.2f}x | "
+                       f"{ours['peak_rss'] / r['peak_rss']:.2f}x |")
+    fp = b.get("fp32")
+    if fp:
+        out += ["", f"fp32, no cap, each text in a fresh process (the goal: the weights plus at most 1 GiB). The fp32 model "
+                f"file is {fp['model_bytes'] / 2**20:,.0f} MiB (every graph's weights, stored once; the "
+                "weight cache holds XNNPACK's packed copy of what the run used):", "",
+                "| text tokens | windows (buckets) | first call (s) | warm (s) | peak RSS (MiB) | peak RSS - model file "
+                "(MiB) | text anon (MiB) |", "|---|---|---:|---:|---:|---:|---:|"]
+        for r in fp["rows"]:
+            out.append(f"| {r['tokens']} | {r['windows']} ({' '.join(map(str, r['buckets']))}) | {r['first_s']:.2f} | "
+                       f"{r['warm_s']:.2f} | {r['peak_rss'] / 2**20:,.0f} | "
+                       f"{(r['peak_rss'] - fp['model_bytes']) / 2**20:,.0f} | {r['text_anon'] / 2**20:,.0f} |")
     ag = b.get("agreement")
     if ag:
         out += ["", f"Entity agreement of windows of a capped bucket with one pass (entity F1, threshold 0.5, the "
@@ -128,6 +180,10 @@ def main(argv=None) -> int:
                     help="a trained model's folder with every bucket (tiny-trained): entity F1 of windows vs one pass")
     ap.add_argument("--baseline", help="NAME=REPO:ARTIFACTS: another checkout's runtime on its artifacts, no cap, "
                     "measured beside this one (e.g. today's release)")
+    ap.add_argument("--dense", type=int, nargs="*", default=[], metavar="TOKENS",
+                    help="also token-dense texts of these many tokens within max_len words (one pass of a long bucket)")
+    ap.add_argument("--fp32", action="store_true",
+                    help="every text also runs in fp32, no cap (peak RSS against the fp32 model file)")
     ap.add_argument("--render-only", action="store_true")
     a = ap.parse_args(argv)
     from scripts.bench.layouts import emit
@@ -137,28 +193,42 @@ def main(argv=None) -> int:
 
 def measure(a) -> dict:
     from common.machine import describe_machine
-    from scripts.bench.layouts import texts_by_tokens
 
     rows = []
-    for t in texts_by_tokens(a.artifacts, a.tokens):
+    for t in _texts(a):
         for cap in a.caps:
             c = None if cap == "none" else int(cap)
             r = run(a.artifacts.resolve(), a.precision, a.threads, c, t["text"])
             rows.append({"tokens": t["tokens"], "words": t["words"], "cap": c, **r})
             print(rows[-1], flush=True)
+    from common.tflite import live_peak_bytes
+    from common.variants import Precision, bundle_file_name
+
+    bundle = a.artifacts / bundle_file_name(Precision.parse(a.precision))
+    live = {str(s): live_peak_bytes(bundle, f"text_encoder_seq{s}") for s in sorted({max(r["buckets"]) for r in rows})}
     out = {"schema": 1, "artifacts": str(a.artifacts), "precision": a.precision, "threads": a.threads,
-           "machine": describe_machine(), "rows": rows}
+           "machine": describe_machine(), "rows": rows, "live_peak": live}
     if a.baseline:
         name, _, where = a.baseline.partition("=")
         repo, _, artifacts = where.partition(":")
         if not (name and repo and artifacts):
             raise SystemExit(f"--baseline {a.baseline!r}: expected NAME=REPO:ARTIFACTS")
         base = []
-        for t in texts_by_tokens(a.artifacts, a.tokens):
+        for t in _texts(a):
             r = run(Path(artifacts).resolve(), a.precision, a.threads, None, t["text"], baseline_repo=repo)
             base.append({"tokens": t["tokens"], "words": t["words"], **r})
             print(base[-1], flush=True)
         out["baseline"] = {"name": name, "repo": repo, "artifacts": artifacts, "rows": base}
+    if a.fp32:
+        from common import manifest as mf
+
+        rows = []
+        for t in _texts(a):
+            r = run(a.artifacts.resolve(), "fp32", a.threads, None, t["text"])
+            rows.append({"tokens": t["tokens"], "words": t["words"], **r})
+            print(rows[-1], flush=True)
+        bundle = mf.read(a.artifacts).artifacts[bundle_file_name(Precision.FP32).removesuffix(".tflite")]
+        out["fp32"] = {"model_bytes": bundle.bytes, "rows": rows}
     if a.agreement_artifacts:
         out["agreement"] = agreement(a.agreement_artifacts, [int(c) for c in a.caps if c != "none"])
     return out
