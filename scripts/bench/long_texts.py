@@ -127,7 +127,7 @@ def render(b: dict) -> str:
         "first. Peak RSS is the whole process (model, weight cache, arenas). "
         "`cap` is `max_seq_len` (none: every bucket).",
         "",
-        "`text anon` is the anonymous memory the text's two calls added (arenas and XNNPACK's workspace; weights "
+        "`text anon` is the anonymous memory the text's calls added (arenas and XNNPACK's workspace; weights "
         "are file-backed); `ideal` is the most activation bytes alive at once in the largest bucket's graph, run "
         "in the file's op order with every dead buffer reused (`common.tflite.live_peak_bytes`).",
         "",
