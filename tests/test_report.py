@@ -67,6 +67,24 @@ def test_table_numbers_are_the_reports():
     assert "- **text int8**: entity F1 >= 0.99 (upstream_labels, tflite_labels). Why: int8 by design." in md
 
 
+def test_bundle_rows_name_their_graph_and_prompts_rows_their_statistics():
+    """Rows of one bundle share its file, so each is named bundle/signature; the prompts graph's row shows its
+    prompt statistics (it rendered as an empty text row before)."""
+    prompts = {"variant": "gliner_bi_int8/label_prompts", "component": "prompts", "precision": "int8",
+               "layout": "bundle", "file": "gliner_bi_int8.tflite", "bytes": 2_500_000, "status": "within tolerance",
+               "passed": True, "failures": [], "reproduce": None, "judged": [], "tolerance": {"why": "int8"},
+               "timing_ms": {"median": 0.42},
+               "stats": {"prompts": {"labels": 9, "max_abs": 0.0031, "min_cosine": 0.9999871, "relative_error": 0.002,
+                                     "nonfinite": 0}}}
+    text = dict(REPORT["results"][1], variant="gliner_bi_int8/text_encoder_seq256", layout="bundle",
+                file="gliner_bi_int8.tflite")
+    md = render_markdown(dict(REPORT, results=[prompts, text]))
+    assert _row(md, "gliner_bi_int8/label_prompts") == ["gliner_bi_int8/label_prompts", "2.5", "pass", "9 labels",
+                                                         "3.10e-03", "min cos 0.9999871", "2.00e-03", "0", "–", "–",
+                                                         "0.4"]
+    assert _row(md, "gliner_bi_int8/text_encoder_seq256")[3:5] == ["7", "4.47e+00"]
+
+
 def _manifest(*variants: Variant) -> mf.Manifest:
     arts = {}
     for v in variants:

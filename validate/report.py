@@ -87,10 +87,12 @@ def render_markdown(report: dict) -> str:
         st = r["stats"]
         mark = "pass" if r["passed"] else "**FAIL**"
         ms = _fmt(r["timing_ms"].get("median"), ".1f")
-        if r["component"] == "labels":
-            ls = st.get("labels", {})
+        # A bundle's rows share its file: name the graph (bundle/signature) instead.
+        name = r["variant"] if r.get("layout") == "bundle" else r["file"]
+        if r["component"] in ("labels", "labels_bulk", "prompts"):
+            ls = st.get("labels", st.get("prompts", {}))
             out.append(
-                f"| {r['file']} | {r['bytes'] / 1e6:.1f} | {mark} | {ls.get('labels', 0)} labels | {_fmt(ls.get('max_abs'))} | "
+                f"| {name} | {r['bytes'] / 1e6:.1f} | {mark} | {ls.get('labels', 0)} labels | {_fmt(ls.get('max_abs'))} | "
                 f"min cos {_fmt(ls.get('min_cosine'), '.7f')} | {_fmt(ls.get('relative_error'))} | {ls.get('nonfinite', '–')} | "
                 + " | ".join("–" for _ in th) + " | " + " | ".join("–" for _ in th) + f" | {ms} |"
             )
@@ -105,7 +107,7 @@ def render_markdown(report: dict) -> str:
             for t in th
         ]
         out.append(
-            f"| {r['file']} | {r['bytes'] / 1e6:.1f} | {mark} | {u.get('items', 0)} | {_fmt(u.get('max_abs_diff'))} | "
+            f"| {name} | {r['bytes'] / 1e6:.1f} | {mark} | {u.get('items', 0)} | {_fmt(u.get('max_abs_diff'))} | "
             f"{_fmt(u.get('mean_abs_diff'))} | {_fmt(u.get('relative_error'))} | {u.get('nonfinite', '–')} | "
             + " | ".join(flips) + " | " + " | ".join(f1) + f" | {ms} |"
         )
