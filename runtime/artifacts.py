@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -274,6 +275,14 @@ class Artifacts:
         stem = next(k for k, a in self.manifest.artifacts.items() if a is art)
         field, path = f"artifacts.{stem}", self.folder / art.file
         cache = weight_cache.cache_file(self.folder, art.sha256, self.cache_dir)
+        if cache is None and len(art.graphs) > 1:
+            why = ("cache_dir=False" if self.cache_dir is False else
+                   f"{self.cache_dir} is not writable" if self.cache_dir not in (None, True) else
+                   "no writable folder: the artifacts folder, the user's cache, the temp folder")
+            warnings.warn(
+                f"XNNPACK weight cache off ({why}): each of the {len(art.graphs)} signatures of {art.file} packs "
+                "its own copy of the weights (gigabytes for a full-size bundle); pass cache_dir=<a writable folder> "
+                "to share one packed copy", stacklevel=4)
         if self.load == "copy":
             # The verified bytes themselves go to LiteRT (it keeps a reference, no second copy).
             data = self._read_verified(art.file, f"{field}.file", art.sha256, art.bytes)
