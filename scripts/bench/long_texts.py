@@ -116,6 +116,18 @@ def run(artifacts: Path, precision: str, threads: int, cap, text: str, baseline_
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def _mib(n: float) -> str:
+    return f"{n / 2**20:,.0f}"
+
+
+def _windows(r: dict) -> str:
+    return f"{r['windows']} ({' '.join(map(str, r['buckets']))})"
+
+
+def _md_row(*cells) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
 def render(b: dict) -> str:
     m = b["machine"]
     out = [
@@ -138,10 +150,9 @@ def render(b: dict) -> str:
     live = b.get("live_peak", {})
     for r in b["rows"]:
         ideal = live.get(str(max(r["buckets"])))
-        out.append(f"| {r['tokens']} ({r['words']}) | {r['cap'] or 'none'} | {r['windows']} "
-                   f"({' '.join(map(str, r['buckets']))}) | {r['first_s']:.2f} | {r['warm_s']:.2f} | "
-                   f"{r['peak_rss'] / 2**20:,.0f} | {r['text_anon'] / 2**20:,.0f} | "
-                   f"{'-' if ideal is None else f'{ideal / 2**20:,.0f}'} |")
+        out.append(_md_row(f"{r['tokens']} ({r['words']})", r["cap"] or "none", _windows(r), f"{r['first_s']:.2f}",
+                           f"{r['warm_s']:.2f}", _mib(r["peak_rss"]), _mib(r["text_anon"]),
+                           "-" if ideal is None else _mib(ideal)))
     base = b.get("baseline")
     if base:
         out += ["", f"Against **{base['name']}** (runtime of `{base['repo']}` on `{Path(base['artifacts']).name}`, "
@@ -150,9 +161,9 @@ def render(b: dict) -> str:
                 "| this runtime, no cap: warm | peak RSS |", "|---|---:|---:|---:|---:|---:|"]
         for r in base["rows"]:
             ours = next(x for x in b["rows"] if x["tokens"] == r["tokens"] and x["cap"] is None)
-            out.append(f"| {r['tokens']} | {r['first_s']:.2f} / {r['warm_s']:.2f} | {r['peak_rss'] / 2**20:,.0f} | "
-                       f"{r['text_anon'] / 2**20:,.0f} | {ours['warm_s'] / r['warm_s']:.2f}x | "
-                       f"{ours['peak_rss'] / r['peak_rss']:.2f}x |")
+            out.append(_md_row(r["tokens"], f"{r['first_s']:.2f} / {r['warm_s']:.2f}", _mib(r["peak_rss"]),
+                               _mib(r["text_anon"]), f"{ours['warm_s'] / r['warm_s']:.2f}x",
+                               f"{ours['peak_rss'] / r['peak_rss']:.2f}x"))
     fp = b.get("fp32")
     if fp:
         out += ["", f"fp32, no cap, each text in a fresh process (the goal: the weights plus at most 1 GiB). The fp32 model "
@@ -161,9 +172,8 @@ def render(b: dict) -> str:
                 "| text tokens | windows (buckets) | first call (s) | warm (s) | peak RSS (MiB) | peak RSS - model file "
                 "(MiB) | text anon (MiB) |", "|---|---|---:|---:|---:|---:|---:|"]
         for r in fp["rows"]:
-            out.append(f"| {r['tokens']} | {r['windows']} ({' '.join(map(str, r['buckets']))}) | {r['first_s']:.2f} | "
-                       f"{r['warm_s']:.2f} | {r['peak_rss'] / 2**20:,.0f} | "
-                       f"{(r['peak_rss'] - fp['model_bytes']) / 2**20:,.0f} | {r['text_anon'] / 2**20:,.0f} |")
+            out.append(_md_row(r["tokens"], _windows(r), f"{r['first_s']:.2f}", f"{r['warm_s']:.2f}",
+                               _mib(r["peak_rss"]), _mib(r["peak_rss"] - fp["model_bytes"]), _mib(r["text_anon"])))
     ag = b.get("agreement")
     if ag:
         out += ["", f"Entity agreement of windows of a capped bucket with one pass (entity F1, threshold 0.5, the "
