@@ -11,8 +11,8 @@ from torch import nn
 
 from upstream import adapter
 from wrappers import banded, blocked
-from wrappers.stacking import stack
 from wrappers.masks import key_padding_bias, runtime_positions, sliding_window_bias
+from wrappers.stacking import stack
 
 
 class FusedHeadWeights(nn.Module):
