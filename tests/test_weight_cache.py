@@ -3,6 +3,8 @@ without one (each signature then packs its own copy of the weights)."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -17,7 +19,10 @@ TEXT = "Maria Garcia joined Acme Corp in Paris."
 
 @pytest.fixture
 def bundle(tiny_trained_artifacts, tmp_path) -> Path:
-    return copy_folder(tiny_trained_artifacts, tmp_path / "bundle", layout="bundle")
+    """A copy of tiny-trained's fp32 bundle without the caches earlier tests left beside the original."""
+    folder = copy_folder(tiny_trained_artifacts, tmp_path / "bundle", layout="bundle")
+    shutil.rmtree(folder / CACHE_DIRNAME, ignore_errors=True)
+    return folder
 
 
 def _predict(folder: Path, **kw):
@@ -33,8 +38,9 @@ def _predict(folder: Path, **kw):
 def test_default_cache_is_written_beside_the_artifacts_and_reused(bundle):
     first, warned = _predict(bundle)
     assert warned == []
+    (art,) = json.loads((bundle / "manifest.json").read_text())["artifacts"].values()
     (cache,) = (bundle / CACHE_DIRNAME).iterdir()  # written by LiteRT, named by the bundle's sha256
-    assert cache.stat().st_size > 0 and cache.name.endswith(".xnnpack_cache")
+    assert cache == cache_file(bundle, art["sha256"]) and cache.stat().st_size > 0
     stamp = cache.stat().st_mtime_ns
     again, _ = _predict(bundle)
     assert again == first and cache.stat().st_mtime_ns == stamp  # mapped, not rebuilt
