@@ -65,9 +65,10 @@ TEST_SEQ_LENS = (256, 512)
 
 
 def convert_into(model_dir: Path, out: Path, seq_lens=TEST_SEQ_LENS, precisions=("fp32", "int8", "int8w"), model=None,
-                 log=lambda *a: None, layouts=("files",)):
-    """Real litert-torch conversion of `model_dir` (or of `model`, a modified copy, labelled as model_dir)."""
-    from common.variants import Layout, Precision, all_variants
+                 log=lambda *a: None, layouts=("files",), components=None):
+    """Real litert-torch conversion of `model_dir` (or of `model`, a modified copy, labelled as model_dir);
+    `components` (Component values) limits the graphs, as `--components` does (None: every one)."""
+    from common.variants import Component, Layout, Precision, all_variants
     from convert.plan import plan_files
     from convert.run import Options, convert_all
     from upstream.source import resolve
@@ -75,7 +76,8 @@ def convert_into(model_dir: Path, out: Path, seq_lens=TEST_SEQ_LENS, precisions=
     source = resolve(str(model_dir), offline=True)
     if model is None:
         model = load_gliner(str(model_dir))
-    variants = all_variants(seq_lens, [Precision.parse(p) for p in precisions])
+    kinds = tuple(Component) if components is None else tuple(Component(c) for c in components)
+    variants = all_variants(seq_lens, [Precision.parse(p) for p in precisions], kinds)
     plans = [f for layout in layouts for f in plan_files(variants, Layout(layout))]
     return convert_all(model, source, plans, out, Options(log=log))
 

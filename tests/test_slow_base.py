@@ -47,7 +47,10 @@ def test_base_conversion_and_parity(base_random_dir, tmp_path):
 
     out = tmp_path / "art"
     # The bundle layout; validate's suite adds texts filling ~50% and ~95% of each bucket (here 4096 tokens).
-    convert_into(base_random_dir, out, seq_lens=(256, 4096), precisions=("fp32",), layouts=("bundle",))
+    # The seed's graphs only (labels encoder and logits graphs): the span graphs' parity at base is in
+    # docs/VALIDATION.md, and on tiny-trained in the default suite.
+    convert_into(base_random_dir, out, seq_lens=(256, 4096), precisions=("fp32",), layouts=("bundle",),
+                 components=("labels", "text"))
     man = mf.read(out)
     for e in man.artifacts.values():
         assert not non_builtin_ops(out / e.file)
