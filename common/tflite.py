@@ -1,4 +1,4 @@
-"""Reads a .tflite file: its operator set and its signature's inputs and outputs (no torch)."""
+"""Reads a .tflite file: its operator set, its signatures' inputs and outputs and subgraphs, what its ops need (no torch)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,41 @@ from pathlib import Path
 BUILTIN_ONLY_FORBIDDEN = ("CUSTOM", "FLEX", "DELEGATE")
 
 
+def read_model(source):
+    """The flatbuffer's root Model, from a path or the file's bytes (any buffer: bytes, mmap, memoryview)."""
+    import os
+
+    from ai_edge_litert import schema_py_generated as schema
+
+    data = Path(source).read_bytes() if isinstance(source, (str, os.PathLike)) else source
+    return schema.Model.GetRootAsModel(data, 0)
+
+
+def builtin_codes(model) -> list[int]:
+    """Each operator-code entry's builtin operator (schema.BuiltinOperator), by OpcodeIndex: the larger of the
+    two fields, as files written before and after the 127-op extension both need."""
+    return [max(model.OperatorCodes(i).BuiltinCode(), model.OperatorCodes(i).DeprecatedBuiltinCode())
+            for i in range(model.OperatorCodesLength())]
+
+
+def signature_subgraph(model, signature: str) -> int:
+    """Index of the subgraph a signature runs (`model` from read_model); ValueError naming it when absent."""
+    for i in range(model.SignatureDefsLength()):
+        sig = model.SignatureDefs(i)
+        if sig.SignatureKey().decode() == signature:
+            return int(sig.SubgraphIndex())
+    raise ValueError(f"the model has no signature {signature!r}")
+
+
 def op_names(path: Path) -> set[str]:
     """Operator names used by every subgraph; custom ops as 'CUSTOM:<code>' (Flex ops are custom 'Flex...')."""
     from ai_edge_litert import schema_py_generated as schema
 
-    model = schema.Model.GetRootAsModel(Path(path).read_bytes(), 0)
+    model = read_model(path)
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     out = set()
-    for i in range(model.OperatorCodesLength()):
+    for i, code in enumerate(builtin_codes(model)):
         oc = model.OperatorCodes(i)
-        code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
         if code == schema.BuiltinOperator.CUSTOM:
             out.add("CUSTOM:" + (oc.CustomCode() or b"").decode())
         else:
@@ -31,10 +56,9 @@ def widest_op(path: Path, op: str) -> dict[str, tuple[int, int]]:
     (wrappers/stacking.py)."""
     from ai_edge_litert import schema_py_generated as schema
 
-    model = schema.Model.GetRootAsModel(Path(path).read_bytes(), 0)
+    model = read_model(path)
     code = getattr(schema.BuiltinOperator, op)
-    codes = [max(model.OperatorCodes(i).BuiltinCode(), model.OperatorCodes(i).DeprecatedBuiltinCode())
-             for i in range(model.OperatorCodesLength())]
+    codes = builtin_codes(model)
     out = {}
     for i in range(model.SignatureDefsLength()):
         sig = model.SignatureDefs(i)
@@ -57,14 +81,8 @@ def live_peak_bytes(path: Path, signature: str) -> int:
     from the op that writes it (graph inputs: from the start) to the last op that reads it (outputs: to the end),
     constants excluded: what an arena that reuses every dead buffer needs, to compare the process's memory with
     (docs/LONG-TEXTS.md). Reshapes count as copies, so it errs high."""
-    from ai_edge_litert import schema_py_generated as schema
-
-    model = schema.Model.GetRootAsModel(Path(path).read_bytes(), 0)
-    sig = next((model.SignatureDefs(i) for i in range(model.SignatureDefsLength())
-                if model.SignatureDefs(i).SignatureKey().decode() == signature), None)
-    if sig is None:
-        raise ValueError(f"{path} has no signature {signature!r}")
-    g = model.Subgraphs(sig.SubgraphIndex())
+    model = read_model(path)
+    g = model.Subgraphs(signature_subgraph(model, signature))
 
     def nbytes(t: int) -> int:
         tensor = g.Tensors(t)
@@ -151,12 +169,8 @@ def weights_precision(data: bytes):
 
     from common.variants import Precision
 
-    model = schema.Model.GetRootAsModel(data, 0)
-    dequantize = {
-        i for i in range(model.OperatorCodesLength())
-        if max(model.OperatorCodes(i).BuiltinCode(), model.OperatorCodes(i).DeprecatedBuiltinCode())
-        == schema.BuiltinOperator.DEQUANTIZE
-    }
+    model = read_model(data)
+    dequantize = {i for i, code in enumerate(builtin_codes(model)) if code == schema.BuiltinOperator.DEQUANTIZE}
     has_int8 = direct_int8 = False
     for s in range(model.SubgraphsLength()):
         g = model.Subgraphs(s)

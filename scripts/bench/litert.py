@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+from common.tflite import builtin_codes, read_model, signature_subgraph
 from scripts.bench.rss import measure_rss
 from scripts.bench.timing import bench_litert, log, log_start, report
 
@@ -18,15 +19,15 @@ def matmul_flops(path: Path, subgraph: int | None = None) -> int:
     import numpy as np
     from ai_edge_litert import schema_py_generated as schema
 
-    model = schema.Model.GetRootAsModel(Path(path).read_bytes(), 0)
+    model = read_model(path)
+    codes = builtin_codes(model)
     fc, bmm = schema.BuiltinOperator.FULLY_CONNECTED, schema.BuiltinOperator.BATCH_MATMUL
     total = 0
     for g in range(model.SubgraphsLength()) if subgraph is None else (subgraph,):
         sg = model.Subgraphs(g)
         for j in range(sg.OperatorsLength()):
             op = sg.Operators(j)
-            oc = model.OperatorCodes(op.OpcodeIndex())
-            code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
+            code = codes[op.OpcodeIndex()]
             if code not in (fc, bmm):
                 continue
             ins = op.InputsAsNumpy()
@@ -46,23 +47,11 @@ def matmul_flops(path: Path, subgraph: int | None = None) -> int:
     return total
 
 
-def signature_subgraph(path: Path, signature: str) -> int:
-    """Index of the subgraph a signature runs."""
-    from ai_edge_litert import schema_py_generated as schema
-
-    model = schema.Model.GetRootAsModel(Path(path).read_bytes(), 0)
-    for i in range(model.SignatureDefsLength()):
-        sig = model.SignatureDefs(i)
-        if sig.SignatureKey().decode() == signature:
-            return int(sig.SubgraphIndex())
-    raise LookupError(f"{path} has no signature {signature!r}")
-
-
 def graph_flops(path: Path, art, graph) -> int:
     """Matmul FLOPs of one graph of a file: all its subgraphs, or only the graph's own in a bundle of several."""
     if len(art.graphs) == 1:
         return matmul_flops(path)
-    return matmul_flops(path, signature_subgraph(path, graph.signature))
+    return matmul_flops(path, signature_subgraph(read_model(path), graph.signature))
 
 
 def graph_groups(manifest, precisions: list[str], max_seq_len: int | None, quick: bool):
