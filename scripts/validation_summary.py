@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from validate.rows import labels_side_stats, row_name  # noqa: E402
 
 
 def rows(reports: list[Path]) -> tuple[list[str], float, float]:
@@ -20,10 +24,9 @@ def rows(reports: list[Path]) -> tuple[list[str], float, float]:
         for r in rep["results"]:
             st = r["stats"]
             verdict = "pass" if r["passed"] else "**FAIL**"
-            # A bundle's rows share its file: name the graph (bundle/signature) instead.
-            name = r["variant"] if r.get("layout") == "bundle" else r["file"]
-            if r["component"] in ("labels", "labels_bulk", "prompts"):
-                ls = st["labels"] if "labels" in st else st["prompts"]
+            name = row_name(r)
+            ls = labels_side_stats(r)
+            if ls is not None:
                 out.append(f"| {name} | {ls['labels']} labels | {ls['max_abs']:.2e} | {ls['relative_error']:.2e} | "
                            f"{ls['nonfinite']} | min cosine {ls['min_cosine']:.6f} | | | | {verdict} |")
                 continue

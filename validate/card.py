@@ -18,6 +18,7 @@ from common import manifest as mf
 from common.files import atomic_write_bytes
 from common.inputs import LABELS_OUTPUT, TEXT_OUTPUT
 from common.variants import Component, Layout, Precision
+from validate.rows import labels_side_stats
 
 CARD = "README.md"
 REPORT = Path("report") / "report.json"  # validate's default --report folder, inside the artifacts folder
@@ -182,9 +183,8 @@ def _numbers(report: dict) -> list[str]:
         if not r.get("passed"):
             failing.append(r)
         st = r.get("stats", {})
-        if r.get("component") in ("labels", "labels_bulk", "prompts"):
-            # The labels side: embeddings (labels encoders) or prompt vectors (the prompts graph) vs upstream's.
-            lab = st.get("labels") or st.get("prompts") or {}
+        lab = labels_side_stats(r)  # embeddings (labels encoders) or prompt vectors (prompts graph) vs upstream's
+        if lab is not None:
             cells = [_fmt(lab.get("max_abs")), _fmt(lab.get("relative_error")), _fmt(lab.get("min_cosine"), ".6f")]
             cells += ["-"] * (2 * len(th))
         else:

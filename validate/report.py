@@ -12,6 +12,7 @@ from common.files import atomic_write_bytes
 from common.manifest import Manifest
 from common.variants import Layout, Variant
 from validate.harness import Result, app_variants
+from validate.rows import labels_side_stats, row_name
 from validate.suite import SUITE_VERSION
 
 SCHEMA_VERSION = 1
@@ -87,10 +88,9 @@ def render_markdown(report: dict) -> str:
         st = r["stats"]
         mark = "pass" if r["passed"] else "**FAIL**"
         ms = _fmt(r["timing_ms"].get("median"), ".1f")
-        # A bundle's rows share its file: name the graph (bundle/signature) instead.
-        name = r["variant"] if r.get("layout") == "bundle" else r["file"]
-        if r["component"] in ("labels", "labels_bulk", "prompts"):
-            ls = st.get("labels", st.get("prompts", {}))
+        name = row_name(r)
+        ls = labels_side_stats(r)
+        if ls is not None:
             out.append(
                 f"| {name} | {r['bytes'] / 1e6:.1f} | {mark} | {ls.get('labels', 0)} labels | {_fmt(ls.get('max_abs'))} | "
                 f"min cos {_fmt(ls.get('min_cosine'), '.7f')} | {_fmt(ls.get('relative_error'))} | {ls.get('nonfinite', '–')} | "
