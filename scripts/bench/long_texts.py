@@ -24,9 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _rss_anon() -> int:
-    with open("/proc/self/status") as f:  # read here: an older checkout may lack common.memory
-        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("RssAnon:"))
+def _status_bytes(field: str) -> int:
+    """A kB field of /proc/self/status, in bytes. Read here, not through common.memory: the baseline child runs
+    an older checkout's packages, which may lack it."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(f"{field}:"))
 
 
 # Warm calls per text, their median reported: one call of a long text on a shared 2-core machine swung by 10%.
@@ -40,13 +42,13 @@ def _first_and_warm(model, text: str, labels: list[str]) -> tuple[float, float, 
     import statistics
 
     model.encode_labels(labels)
-    before = _rss_anon()
+    before = _status_bytes("RssAnon")
     times = []
     for _ in range(1 + WARM_RUNS):
         t = time.perf_counter()
         model.predict_entities(text, labels)
         times.append(time.perf_counter() - t)
-    return times[0], statistics.median(times[1:]), _rss_anon() - before
+    return times[0], statistics.median(times[1:]), _status_bytes("RssAnon") - before
 
 
 def _child(artifacts: str, precision: str, threads: int, cap, text: str) -> dict:
@@ -71,9 +73,7 @@ def _baseline_child(repo: str, artifacts: str, precision: str, threads: int, tex
 
     model = GLiNERLiteRT.from_pretrained(artifacts, precision=precision, num_threads=threads)
     first, warm, anon = _first_and_warm(model, text, LABELS)
-    with open("/proc/self/status") as f:  # VmHWM, read here: the older checkout may lack common.memory
-        hwm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
-    return {"first_s": first, "warm_s": warm, "peak_rss": hwm, "text_anon": anon}
+    return {"first_s": first, "warm_s": warm, "peak_rss": _status_bytes("VmHWM"), "text_anon": anon}
 
 
 def dense_text(artifacts: Path, target: int) -> dict:
