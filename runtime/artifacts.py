@@ -274,20 +274,11 @@ class Artifacts:
 
         stem = next(k for k, a in self.manifest.artifacts.items() if a is art)
         field, path = f"artifacts.{stem}", self.folder / art.file
-        cache = weight_cache.cache_file(self.folder, art.sha256, self.cache_dir)
-        if cache is None and len(art.graphs) > 1:
-            why = ("cache_dir=False" if self.cache_dir is False else
-                   f"{self.cache_dir} is not writable" if self.cache_dir not in (None, True) else
-                   "no writable folder: the artifacts folder, the user's cache, the temp folder")
-            warnings.warn(
-                f"XNNPACK weight cache off ({why}): each of the {len(art.graphs)} signatures of {art.file} packs "
-                "its own copy of the weights (gigabytes for a full-size bundle); pass cache_dir=<a writable folder> "
-                "to share one packed copy", stacklevel=4)
         if self.load == "copy":
             # The verified bytes themselves go to LiteRT (it keeps a reference, no second copy).
             data = self._read_verified(art.file, f"{field}.file", art.sha256, art.bytes)
             self._check_precision(art, stem, data)
-            return Engine.from_bytes(data, self.num_threads, cache)
+            return self._with_cache(art, lambda cache: Engine.from_bytes(data, self.num_threads, cache))
         real = self._regular_file(art.file, f"{field}.file")
         fd = os.open(real, os.O_RDONLY)
         try:
@@ -299,9 +290,31 @@ class Artifacts:
             # LiteRT opens the descriptor's inode, the one just hashed: a file renamed over the path meanwhile
             # is not what it maps. (/proc/self/fd is Linux's and Android's; elsewhere the path, re-hashed.)
             target = f"/proc/self/fd/{fd}" if os.path.exists(f"/proc/self/fd/{fd}") else str(real)
-            return Engine.from_file(target, self.num_threads, cache)
+            return self._with_cache(art, lambda cache: Engine.from_file(target, self.num_threads, cache))
         finally:
             os.close(fd)
+
+    def _with_cache(self, art: mf.ArtifactFile, create):
+        """`create(cache path or None)` with this file's weight cache: a verified one, or one built now and
+        recorded once the model exists (runtime/cache.py); each problem met on the way is warned, naming the file."""
+        cache, notes = weight_cache.acquire(self.folder, art.sha256, self.cache_dir)
+        for note in notes:
+            warnings.warn(note, stacklevel=5)
+        if cache is None and len(art.graphs) > 1:
+            why = "cache_dir=False" if self.cache_dir is False else "no usable folder (above)"
+            warnings.warn(
+                f"XNNPACK weight cache off ({why}): each of the {len(art.graphs)} signatures of {art.file} packs "
+                "its own copy of the weights (gigabytes for a full-size bundle); pass cache_dir=<a folder of this "
+                "user's> to share one packed copy", stacklevel=5)
+        try:
+            engine = create(cache.litert_path if cache else None)
+            if cache is not None:
+                cache.commit()
+                engine.cache_file = cache.path
+            return engine
+        finally:
+            if cache is not None:
+                cache.close()
 
     def _verify_fd(self, fd: int, path: Path, field: str, art: mf.ArtifactFile) -> None:
         _check_size(path, field, os.fstat(fd).st_size, art.bytes)

@@ -22,22 +22,21 @@ class _Signature:
     lock: threading.Lock
 
 
-def _options(num_threads: int | None, cache_file: Path | None):
+def _options(num_threads: int | None, cache_file: str | None):
     from ai_edge_litert.cpu_options import CpuOptions
     from ai_edge_litert.hardware_accelerator import HardwareAccelerator
     from ai_edge_litert.options import Options
 
-    cpu = CpuOptions(num_threads=num_threads or 0, xnnpack_weight_cache_path=str(cache_file) if cache_file else "")
+    cpu = CpuOptions(num_threads=num_threads or 0, xnnpack_weight_cache_path=cache_file or "")
     return Options(hardware_accelerators=HardwareAccelerator.CPU, cpu_options=cpu)
 
 
 class Engine:
     """A CompiledModel over a model file or bytes the caller has verified.
 
-    XNNPACK packs each weight once for the whole model, whichever signatures use it; with `cache_file` the
-    packed weights live in that file (memory-mapped, shared by the signatures and by later launches), and an
-    absent, stale or corrupt cache is rebuilt by XNNPACK itself. A cache that cannot be written only costs the
-    packing time: the model runs without it.
+    XNNPACK packs each weight once for the whole model, whichever signatures use it; with a cache path the
+    packed weights live in that file (memory-mapped, shared by the signatures and by later launches). XNNPACK
+    checks only a cache's header and sizes: runtime/cache.py proves the bytes before a path gets here.
     """
 
     def __init__(self, compiled, keep=None, cache_file: Path | None = None):
@@ -49,18 +48,19 @@ class Engine:
         self.signatures = self._cm.get_signature_list()  # name -> {"inputs": [...], "outputs": [...]}
 
     @classmethod
-    def from_bytes(cls, model: bytes, num_threads: int | None = None, cache_file: Path | None = None) -> "Engine":
-        """The model from bytes (the ones the caller hashed run, whatever happens to the file later)."""
+    def from_bytes(cls, model: bytes, num_threads: int | None = None, cache: str | None = None) -> "Engine":
+        """The model from bytes (the ones the caller hashed run, whatever happens to the file later); `cache`: the
+        weight cache path LiteRT opens (verified or fresh), None for none."""
         from ai_edge_litert.compiled_model import CompiledModel
 
-        return cls(CompiledModel.from_buffer(model, options=_options(num_threads, cache_file)), model, cache_file)
+        return cls(CompiledModel.from_buffer(model, options=_options(num_threads, cache)), model)
 
     @classmethod
-    def from_file(cls, path: str, num_threads: int | None = None, cache_file: Path | None = None) -> "Engine":
-        """The model memory-mapped from `path` (page cache: shared, reclaimable)."""
+    def from_file(cls, path: str, num_threads: int | None = None, cache: str | None = None) -> "Engine":
+        """The model memory-mapped from `path` (page cache: shared, reclaimable); `cache` as in from_bytes."""
         from ai_edge_litert.compiled_model import CompiledModel
 
-        return cls(CompiledModel.from_file(path, options=_options(num_threads, cache_file)), None, cache_file)
+        return cls(CompiledModel.from_file(path, options=_options(num_threads, cache)), None)
 
     def io(self, signature: str) -> tuple[list[dict], list[dict]]:
         """(inputs, outputs) of a signature in index order: name, shape, dtype as LiteRT reports them."""
