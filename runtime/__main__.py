@@ -125,6 +125,9 @@ def main(argv=None) -> int:
         except (ValueError, FileNotFoundError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
+        except OSError as e:  # e.g. --save-bank into a folder this user cannot write
+            print(f"error: {e.filename or args.save_bank}: {e.strerror or e}", file=sys.stderr)
+            return 2
         for where, text in _inputs(args.texts):
             try:
                 if isinstance(text, Exception):

@@ -9,7 +9,9 @@ from runtime.windows import default_overlap
 ON_OVERFLOW = ("window", "truncate", "error")
 
 
-def check_options(threshold, on_overflow) -> None:
+def check_options(threshold, on_overflow, flat_ner=True, multi_label=False) -> None:
+    check_bool(flat_ner, "flat_ner")
+    check_bool(multi_label, "multi_label")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)):
         raise ValueError(f"threshold must be a number in (0, 1), got {threshold!r}")
     if not 0.0 < float(threshold) < 1.0:
@@ -111,3 +113,24 @@ def cap_buckets(buckets: list, max_seq_len) -> list:
             f"buckets {', '.join(str(b.variant.seq_len) for b in buckets)} or None"
         )
     return kept
+
+
+def check_finite_scores(scores: np.ndarray, embeds: np.ndarray, labels=None) -> None:
+    """Scores that are not all finite: label embeddings far outside what a labels encoder gives (a bank or
+    predict_with_embeds rows of 3e38) overflow float32 and would decode to no entity, silently."""
+    if np.isfinite(scores).all():
+        return
+    emb = np.abs(np.asarray(embeds, np.float32).reshape(len(embeds), -1))
+    row = int(emb.max(axis=1).argmax()) if emb.size else 0
+    which = f" (label {labels[row]!r})" if labels is not None and row < len(labels) else ""
+    raise ValueError(
+        f"the scores of this text overflow float32 (non-finite logits): label embeddings (or their prompts) reach {float(emb.max()):.3g} "
+        f"in row {row}{which}, far beyond what a labels encoder gives, so no entity could be found. Use embeddings "
+        "from this model's encode_labels or a bank it built"
+    )
+
+
+def check_bool(value, name: str) -> None:
+    """flat_ner and multi_label are flags: the string 'False' is truthy and would silently mean True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")

@@ -9,6 +9,7 @@ import numpy as np
 
 from common.inputs import TEXT_OUTPUT, build_text_inputs
 from runtime.artifacts import Bucket
+from runtime.checks import check_finite_scores
 from runtime.decoding import decode_spans
 from runtime.text import PreparedText, TextStage, entities
 from runtime.windows import Window, stitch
@@ -53,7 +54,9 @@ class LogitsPath:
     def run_call(self, call: GraphCall) -> np.ndarray:
         """One text-graph call -> span logits [window words, max_width, labels of the group]."""
         logits = self.artifacts.run(call.bucket.variant, call.arrays)[TEXT_OUTPUT]
-        return np.asarray(logits[0, : call.num_words, :, : call.num_labels], np.float32)
+        out = np.asarray(logits[0, : call.num_words, :, : call.num_labels], np.float32)
+        check_finite_scores(out, call.arrays["labels_embeds"][0, : call.num_labels])
+        return out
 
     def window_logits(self, calls: list[GraphCall]) -> np.ndarray:
         """One window's calls -> logits [window words, max_width, N labels]."""

@@ -10,6 +10,7 @@ A thin API over the stages, each in a module of its own, in the order a call run
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Sequence
 
@@ -51,6 +52,13 @@ class GLiNERLiteRT:
         # max_valid_tokens already caps each bucket by it, so no text reaching a graph is ever cut by it.
         self.text_tokenizer = artifacts.tokenizer("text_tokenizer")
         self.labels_tokenizer = artifacts.tokenizer("labels_tokenizer")
+        vocab = self.text_tokenizer.get_vocab_size(with_added_tokens=True)
+        if not self.config.text_pad_token_id < vocab:
+            # Past the embedding table LiteRT fails every call with a bare "Failed to invoke".
+            raise ArtifactError(
+                f"{artifacts.folder / 'manifest.json'}: config.text_pad_token_id {self.config.text_pad_token_id} is not "
+                f"a token of the text tokenizer ({vocab} tokens); the manifest was edited: reconvert the folder with "
+                "`python -m convert ... --force`")
         has_spans = artifacts.prompts_variant is not None and bool(artifacts.span_buckets)
         if span_scoring and not has_spans:
             raise ValueError(
@@ -75,6 +83,7 @@ class GLiNERLiteRT:
         self.max_tokens, self.max_words = self._text.max_tokens, self._text.max_words
         self._labels = LabelStage(artifacts, self.labels_tokenizer)
         self._label_cache = self._labels.embeds_cache
+        self._banks_checked: dict[int, weakref.ref] = {}
         self._logits_path = LogitsPath(artifacts, self._text, text_buckets)
         self._span_path = SpanPath(artifacts, self._text, span_buckets, int(scores_budget_bytes))
 
@@ -135,7 +144,7 @@ class GLiNERLiteRT:
                 than the largest bucket holds): "window" (overlapping windows, merged), "truncate" (keep the
                 words that fit, as upstream does for max_len, with a warning) or "error".
         """
-        checks.check_options(threshold, on_overflow)
+        checks.check_options(threshold, on_overflow, flat_ner, multi_label)
         labels, embeds = self._labels_and_embeds(labels)
         return self._predict(text, labels, embeds, threshold, flat_ner, multi_label, on_overflow)
 
@@ -147,7 +156,7 @@ class GLiNERLiteRT:
         that starts with its index, `texts[i]: ...`."""
         if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
             raise ValueError(f"texts must be a list of strings, got {type(texts).__name__}")
-        checks.check_options(threshold, on_overflow)
+        checks.check_options(threshold, on_overflow, flat_ner, multi_label)
         labels, embeds = self._labels_and_embeds(labels)
         out = []
         for i, text in enumerate(texts):
@@ -164,7 +173,7 @@ class GLiNERLiteRT:
         flat_ner: bool = True, multi_label: bool = False, on_overflow: str = "window",
     ) -> list[dict]:
         """predict_entities with label embeddings from `encode_labels` (row i embeds labels[i])."""
-        checks.check_options(threshold, on_overflow)
+        checks.check_options(threshold, on_overflow, flat_ner, multi_label)
         labels = self._check_labels(labels)
         emb = np.asarray(labels_embeddings, dtype=np.float32)
         checks.check_embeds(emb, labels, self.config.hidden_size)
@@ -215,6 +224,7 @@ class GLiNERLiteRT:
     def _labels_and_embeds(self, labels) -> tuple[list[str], np.ndarray]:
         if isinstance(labels, LabelBank):
             self.check_bank(labels)
+            self._check_bank_labels(labels)
             return list(labels.labels), labels.embeds
         # Labels seen before were checked then (only checked labels enter the cache): 10,000 labels are
         # tokenized once, not on every text.
@@ -241,11 +251,21 @@ class GLiNERLiteRT:
         made it."""
         bank = LabelBank.load(path)
         self.check_bank(bank, str(path))
+        self._check_bank_labels(bank, str(path))
+        return bank
+
+    def _check_bank_labels(self, bank: LabelBank, where: str = "the label bank") -> None:
+        """A bank's labels pass the checks labels passed directly do (a bank built by hand skipped the tokenizer's
+        duplicate check load_bank makes); once per bank object, whose labels and rows are immutable."""
+        key = id(bank)
+        seen = self._banks_checked.get(key)
+        if seen is not None and seen() is bank:
+            return
         try:
             self._check_labels(list(bank.labels))
         except ValueError as e:
-            raise BankError(f"{path}: {e}") from None
-        return bank
+            raise BankError(f"{where}: {e}") from None
+        self._banks_checked[key] = weakref.ref(bank, lambda _: self._banks_checked.pop(key, None))
 
     def check_bank(self, bank: LabelBank, where: str = "the label bank") -> None:
         """Refuses a bank another model, precision or labels tokenizer made, naming both sides."""

@@ -7,6 +7,7 @@ import numpy as np
 
 from common.inputs import SPANS_INPUTS, SPANS_OUTPUT, build_text_inputs
 from runtime.artifacts import Bucket
+from runtime.checks import check_finite_scores
 from runtime.decoding import decode_candidates
 from runtime.scoring import score_candidates
 from runtime.text import PreparedText, TextStage, entities
@@ -43,6 +44,10 @@ class SpanPath:
         host, in float32, at most scores_budget_bytes at once, then decoded as upstream; word indices mapped to
         char offsets."""
         reps, starts, widths = stitch_spans(window_reps, prepared.windows)
+        check_finite_scores(prompts, prompts, labels)
+        # The host matmul overflows only if |reps| x |prompts| x hidden can pass float32's range: bound it once.
+        if reps.size and float(np.abs(reps).max()) * float(np.abs(prompts).max()) * reps.shape[-1] > 1e38:
+            check_finite_scores(np.array([np.inf]), prompts, labels)
         rows, classes, probs = score_candidates(reps, prompts, threshold, self.scores_budget_bytes,
                                                 best_label_only=not multi_label)
         spans = decode_candidates(starts[rows], widths[rows], classes, probs, prepared.num_words, labels,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import struct
 import subprocess
 import sys
 
@@ -192,8 +193,13 @@ def test_bank_round_trip(rt, tmp_path):
 
 
 def _write_bank(path, labels, embeds, **meta_over):
-    meta = {"format": "gliner-litert-label-bank", "version": 1, "weights_sha256": "0" * 64, "precision": "fp32",
-            "labels_tokenizer_sha256": "0" * 64, **meta_over}
+    """A bank file as LabelBank.save lays it out, its digests computed here from docs/RUNTIME.md's definition."""
+    digest = hashlib.sha256()
+    for label in labels:
+        digest.update(struct.pack("<I", len(label.encode())) + label.encode())
+    meta = {"format": "gliner-litert-label-bank", "version": 2, "weights_sha256": "0" * 64, "precision": "fp32",
+            "labels_tokenizer_sha256": "0" * 64, "labels_sha256": digest.hexdigest(),
+            "embeds_sha256": hashlib.sha256(np.asarray(embeds, "<f4").tobytes()).hexdigest(), **meta_over}
     buf = io.BytesIO()
     np.savez(buf, labels=np.array(labels, dtype=str), embeds=np.asarray(embeds, np.float32),
              meta=np.array(json.dumps(meta)))
@@ -248,10 +254,10 @@ def test_broken_banks_are_refused(rt, tmp_path, case):
         buf = io.BytesIO()
         np.savez(buf, labels=np.array(list(good.labels), dtype=object), embeds=good.embeds, meta=np.array("{}"))
         path.write_bytes(buf.getvalue())
-        match = "not a readable label bank.*pickle"
+        match = "holds pickled objects"
     else:
         path.write_bytes(b"person\norganization\n")
-        match = "not a readable label bank"
+        match = "not a label bank: not the .npz archive"
     with pytest.raises(BankError, match=match):
         rt.load_bank(path)
 
