@@ -1,22 +1,88 @@
-"""Files and folders written under a temporary name and renamed into place, so a kill never leaves half of one."""
+"""Files and folders written under a temporary name and renamed into place, so a kill never leaves half of one;
+the temporaries a writer makes recorded, so its next run removes exactly those."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
-# Every temporary this module makes is a dot-name ending in TMP_SUFFIX beside its target, so a rerun after a
-# kill (SIGKILL runs no cleanup) can find and remove them: files and folders alike.
+# Every temporary this module makes is a dot-name ending in TMP_SUFFIX beside its target. A writer that must
+# clean up after a kill (SIGKILL runs no cleanup) records each name in a TempJournal before creating it and, on
+# its next run, removes exactly those: never a user's file that happens to look like one.
 TMP_SUFFIX = ".tmp"
+JOURNAL = ".gliner-litert-temps"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+class TempJournal:
+    """The temporaries one writer makes in one folder, each name recorded (and synced) before it is created."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.path = self.folder / JOURNAL
+
+    def _new_name(self, dest: Path) -> Path:
+        dest = Path(dest)
+        if dest.parent.resolve() != self.folder.resolve():
+            raise ValueError(f"{dest} is not in {self.folder}, the folder this journal records")
+        name = f".{dest.name}.{secrets.token_hex(6)}{TMP_SUFFIX}"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, (name + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return self.folder / name
+
+    def file(self, dest: Path) -> Path:
+        """An empty temporary file beside `dest`, recorded."""
+        tmp = self._new_name(dest)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+        return tmp
+
+    def dir(self, dest: Path) -> Path:
+        """An empty temporary folder beside `dest`, recorded."""
+        tmp = self._new_name(dest)
+        os.mkdir(tmp, 0o700)
+        return tmp
+
+    def clean(self) -> list[Path]:
+        """Removes what an earlier run recorded and left (a kill), then the record; returns what it removed."""
+        try:
+            names = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+        removed = []
+        for name in dict.fromkeys(names):
+            # Only plain names of our own form: the record is a file in a folder others may write to.
+            if "/" in name or not name.startswith(".") or not name.endswith(TMP_SUFFIX) or name in (".", ".."):
+                continue
+            p = self.folder / name
+            try:
+                st = os.lstat(p)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            removed.append(p)
+        self.path.unlink(missing_ok=True)
+        return removed
+
+
+def atomic_write_bytes(path: Path, data: bytes, journal: TempJournal | None = None) -> None:
     """Write beside the target under a temporary name, fsync, rename into place."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    if journal is None:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    else:
+        tmp = journal._new_name(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -29,17 +95,21 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def temp_file(dest: Path) -> Path:
-    """An empty temporary file beside `dest`, named so `remove_stale_temps` finds it after a kill."""
+def temp_file(dest: Path, journal: TempJournal | None = None) -> Path:
+    """An empty temporary file beside `dest` (recorded in `journal` when given)."""
     dest = Path(dest)
+    if journal is not None:
+        return journal.file(dest)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=TMP_SUFFIX, dir=dest.parent)
     os.close(fd)
     return Path(tmp)
 
 
-def temp_dir(dest: Path) -> Path:
+def temp_dir(dest: Path, journal: TempJournal | None = None) -> Path:
     """An empty temporary folder beside `dest` (same naming as `temp_file`)."""
     dest = Path(dest)
+    if journal is not None:
+        return journal.dir(dest)
     return Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=TMP_SUFFIX, dir=dest.parent))
 
 
@@ -49,7 +119,7 @@ def publish_file(tmp: Path, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
-def replace_dir(tmp: Path, dest: Path) -> None:
+def replace_dir(tmp: Path, dest: Path, journal: TempJournal | None = None) -> None:
     """Moves a completely written folder into place.
 
     The old `dest` is first renamed aside (to a temp name), then `tmp` renamed to `dest`, then the old copy
@@ -61,7 +131,7 @@ def replace_dir(tmp: Path, dest: Path) -> None:
         os.chmod(p, 0o755 if p.is_dir() else 0o644)  # mkdtemp makes 0700
     old = None
     if dest.exists():
-        old = temp_dir(dest)
+        old = temp_dir(dest, journal)
         os.replace(dest, old / dest.name)
     os.replace(tmp, dest)
     if old is not None:
@@ -69,14 +139,14 @@ def replace_dir(tmp: Path, dest: Path) -> None:
 
 
 @contextlib.contextmanager
-def building_dir(dest: Path):
+def building_dir(dest: Path, journal: TempJournal | None = None):
     """`with building_dir(out) as tmp:` fill `tmp`; on success it replaces `out`, on any error it is removed."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_dir(dest)
+    tmp = temp_dir(dest, journal)
     try:
         yield tmp
-        replace_dir(tmp, dest)
+        replace_dir(tmp, dest, journal)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -91,15 +161,3 @@ def writable_dir(folder: Path) -> OSError | None:
         return None
     except OSError as e:
         return e
-
-
-def remove_stale_temps(folder: Path) -> list[Path]:
-    """Removes the temporaries a killed run left in `folder` (files and folders); returns what it removed."""
-    removed = []
-    for p in Path(folder).glob(f".*{TMP_SUFFIX}"):
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
-        removed.append(p)
-    return removed

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from common import manifest as mf
 from common.files import (
-    atomic_write_bytes, building_dir, publish_file, remove_stale_temps, temp_dir, temp_file, writable_dir,
+    TempJournal, atomic_write_bytes, building_dir, publish_file, temp_dir, temp_file, writable_dir,
 )
 from common.inputs import input_dtypes
 from common.machine import tool_versions
@@ -139,14 +139,15 @@ def check_disk(out: Path, needed: int) -> None:
         )
 
 
-def _write_side_files(model, source: Source, out: Path) -> dict[str, mf.SideFile]:
+def _write_side_files(model, source: Source, out: Path, journal: TempJournal) -> dict[str, mf.SideFile]:
     """Tokenizers and config beside the graphs, each folder built under a temporary name and renamed."""
     files = {}
     for name, tok in (("text_tokenizer", adapter.text_tokenizer(model)), ("labels_tokenizer", adapter.labels_tokenizer(model))):
-        with building_dir(out / name) as tmp:
+        with building_dir(out / name, journal) as tmp:
             tok.save_pretrained(str(tmp))
         files[name] = mf.SideFile(f"{name}/tokenizer.json", sha256_file(out / name / "tokenizer.json"))
-    atomic_write_bytes(out / "gliner_config.json", (json.dumps(source.config, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(out / "gliner_config.json", (json.dumps(source.config, indent=2, sort_keys=True) + "\n").encode(),
+                       journal)
     files["gliner_config"] = mf.SideFile("gliner_config.json", sha256_file(out / "gliner_config.json"))
     return files
 
@@ -220,11 +221,13 @@ def _graphs(model, plan: FilePlan, path: Path) -> tuple[mf.Graph, ...]:
 def convert_all(model, source: Source, plans: list[FilePlan], out: Path, opts: Options) -> mf.Manifest:
     """Writes each planned file not already done (see `plan_files`); returns the final manifest.
 
-    Resumable after any kill: every file and folder is written under a temporary name (removed by the next
-    run) and renamed into place, and the manifest lists a file only while the file in place is that one.
+    Resumable after any kill: every file and folder is written under a temporary name, recorded in the folder's
+    journal before it is created (the next run removes exactly those, never a user's file), and renamed into
+    place; the manifest lists a file only while the file in place is that one.
     """
     check_output_dir(out, source.folder)
-    for p in remove_stale_temps(out):
+    journal = TempJournal(out)
+    for p in journal.clean():
         opts.log(f"removed {p.name}, left by an interrupted run")
     code, tools = code_version(), tool_versions()
     prev = _previous(out, opts)
@@ -253,20 +256,20 @@ def convert_all(model, source: Source, plans: list[FilePlan], out: Path, opts: O
     check_flatbuffer_limit(model, todo)
     check_disk(out, estimate_bytes(model, todo) + estimate_bytes(model, list(needed_fp32 - set(plans))))
     man = mf.Manifest(
-        source=source_fields(source), config=model_config(model), files=_write_side_files(model, source, out),
+        source=source_fields(source), config=model_config(model), files=_write_side_files(model, source, out, journal),
         tools=tools, platform={"machine": platform.machine(), "system": platform.system(), "cpus": os.cpu_count()},
         artifacts=entries,
     )
-    mf.write(out, man)
+    mf.write(out, man, journal)
     if not todo:
         opts.log(f"all {len(plans)} files in {out} are up to date")
     t_all = time.time()
-    scratch = temp_dir(out / "fp32-scratch")
+    scratch = temp_dir(out / "fp32-scratch", journal)
     try:
         for i, f in enumerate(todo, 1):
             reset_peak_rss()
             t0 = time.time()
-            tmp = temp_file(out / f.file)
+            tmp = temp_file(out / f.file, journal)
             try:
                 _export_file(model, f, tmp, out, scratch, done(f.fp32_source), opts)
                 bad = non_builtin_ops(tmp)
@@ -280,13 +283,13 @@ def convert_all(model, source: Source, plans: list[FilePlan], out: Path, opts: O
                 # The manifest never lists a file whose bytes are not the ones it names: drop the old entry
                 # before the new file takes its place, list the new one after.
                 if entries.pop(f.stem, None) is not None:
-                    mf.write(out, man)
+                    mf.write(out, man, journal)
                 publish_file(tmp, out / f.file)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
             entries[f.stem] = entry
-            mf.write(out, man)
+            mf.write(out, man, journal)
             opts.log(
                 f"[{i}/{len(todo)}] {f.file} ({len(f.variants)} graph{'s' * (len(f.variants) > 1)}): "
                 f"{entry.bytes / 1e6:.1f} MB in {entry.convert_seconds:.1f} s, "
@@ -294,4 +297,5 @@ def convert_all(model, source: Source, plans: list[FilePlan], out: Path, opts: O
             )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        journal.clean()  # every temporary is renamed into place or removed by now: this drops the record
     return man

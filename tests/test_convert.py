@@ -75,11 +75,12 @@ def test_quantized_files_are_smaller(tiny_trained_artifacts):
         assert int8 < 0.5 * fp32
 
 
-def test_second_run_converts_nothing(tiny_trained_artifacts, tiny_trained_dir):
-    before = {p.name: (p.stat().st_mtime_ns, sha256_file(p)) for p in tiny_trained_artifacts.glob("*.tflite")}
+def test_second_run_converts_nothing(tiny_trained_artifacts, tiny_trained_dir, tmp_path):
+    folder = shutil.copytree(tiny_trained_artifacts, tmp_path / "copy", copy_function=shutil.copy2)  # mtimes kept
+    before = {p.name: (p.stat().st_mtime_ns, sha256_file(p)) for p in folder.glob("*.tflite")}
     lines = []
-    convert_into(tiny_trained_dir, tiny_trained_artifacts, log=lines.append)
-    after = {p.name: (p.stat().st_mtime_ns, sha256_file(p)) for p in tiny_trained_artifacts.glob("*.tflite")}
+    convert_into(tiny_trained_dir, folder, log=lines.append)
+    after = {p.name: (p.stat().st_mtime_ns, sha256_file(p)) for p in folder.glob("*.tflite")}
     assert before == after
     assert any("up to date" in line for line in lines), lines
 
@@ -117,19 +118,36 @@ def _copy_artifacts(src: Path, dest: Path) -> Path:
 def test_resumes_after_a_kill_between_the_renames_of_a_side_folder(tiny_trained_artifacts, tiny_trained_dir, tmp_path):
     """The state a kill leaves inside common.files.replace_dir (old folder set aside, new one not yet in
     place), made by hand: the window is microseconds, too short to hit with a real kill."""
+    from common.files import TempJournal
+
     out = _copy_artifacts(tiny_trained_artifacts, tmp_path / "out")
-    aside = out / ".text_tokenizer.killed.tmp"
-    aside.mkdir()
+    aside = TempJournal(out).dir(out / "text_tokenizer")  # recorded, as replace_dir records it
     (out / "text_tokenizer").rename(aside / "text_tokenizer")
     graphs = {p.name: p.stat().st_mtime_ns for p in out.glob("*.tflite")}
     lines = []
     convert_into(tiny_trained_dir, out, log=lines.append)
-    assert "removed .text_tokenizer.killed.tmp, left by an interrupted run" in lines
+    assert f"removed {aside.name}, left by an interrupted run" in lines
     assert not aside.exists()
     man = mf.read(out)
     for name, side in man.files.items():
         assert sha256_file(out / side.path) == side.sha256, name
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.tflite")} == graphs  # nothing reconverted
+
+
+def test_a_users_files_that_look_like_temporaries_are_never_removed(tiny_trained_artifacts, tiny_trained_dir,
+                                                                    tmp_path):
+    """convert removes only the temporaries it recorded itself: a user's `.draft.tmp` file and `.photos.tmp/`
+    folder in the output folder survive a run, and so do look-alikes of convert's own names."""
+    out = _copy_artifacts(tiny_trained_artifacts, tmp_path / "out")
+    (out / ".draft.tmp").write_text("draft\n")
+    (out / ".photos.tmp").mkdir()
+    (out / ".photos.tmp" / "a.jpg").write_bytes(b"jpg")
+    (out / ".manifest.json.abc123.tmp").write_text("mine, not convert's\n")
+    lines = []
+    convert_into(tiny_trained_dir, out, log=lines.append)
+    assert (out / ".draft.tmp").read_text() == "draft\n" and (out / ".photos.tmp" / "a.jpg").read_bytes() == b"jpg"
+    assert (out / ".manifest.json.abc123.tmp").is_file()
+    assert not [line for line in lines if line.startswith("removed")], lines
 
 
 def test_artifacts_of_other_weights_are_not_left_listed(tiny_trained_dir, tiny_dir, tmp_path):
