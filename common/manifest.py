@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
-from common.files import atomic_write_bytes
+from common import jsonsafe
+from common.files import TempJournal, atomic_write_bytes
 from common.variants import Component, Layout, Precision, Variant
 
 MANIFEST = "manifest.json"
@@ -162,7 +163,8 @@ class _Reader:
             raise self.fail(where, f"must be a JSON object, got {type(d).__name__}")
         return d
 
-    def get(self, d: dict, key: str, where: str, kind, *, positive: bool = False, optional: bool = False):
+    def get(self, d: dict, key: str, where: str, kind, *, positive: bool = False, optional: bool = False,
+            non_negative: bool = False):
         if key not in d or d[key] is None:
             if optional:
                 return None
@@ -175,6 +177,11 @@ class _Reader:
             raise self.fail(f"{where}.{key}", f"must be {kind.__name__}, got {v!r}")
         if positive and not v > 0:
             raise self.fail(f"{where}.{key}", f"must be > 0, got {v!r}")
+        if non_negative and not v >= 0:
+            raise self.fail(f"{where}.{key}", f"must be >= 0 (a token id), got {v!r}")
+        if kind is str and "\x00" in v:
+            # C libraries (LiteRT, the file system) cut a string at a NUL: what they read is not what was checked.
+            raise self.fail(f"{where}.{key}", f"holds a NUL character ({v!r})")
         return v
 
     def parsed(self, d: dict, key: str, where: str, parse):
@@ -219,7 +226,10 @@ def read(folder: Path) -> Manifest | None:
         return None
     r = _Reader(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsonsafe.loads(path.read_text(encoding="utf-8"))
+    except (jsonsafe.TooDeep, RecursionError):
+        raise ManifestError(f"{path} nests JSON deeper than a manifest ever does (not one convert wrote); "
+                            f"{_reconvert(path.parent)}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ManifestError(f"{path} is not valid JSON ({e}); {_reconvert(path.parent)}") from None
     data = r.obj(data, "the manifest")
@@ -238,7 +248,7 @@ def read(folder: Path) -> Manifest | None:
         span_mode=r.get(c, "span_mode", "config", str),
         subtoken_pooling=r.get(c, "subtoken_pooling", "config", str),
         label_tokens=r.get(c, "label_tokens", "config", int, positive=True),
-        text_pad_token_id=r.get(c, "text_pad_token_id", "config", int),
+        text_pad_token_id=r.get(c, "text_pad_token_id", "config", int, non_negative=True),
     )
     fd = r.obj(data.get("files"), "files")
     files = {}
@@ -297,7 +307,7 @@ def schema_version_of(folder: Path) -> Any:
         return None
 
 
-def write(folder: Path, manifest: Manifest) -> None:
-    """Atomically writes the manifest (sorted keys, one trailing newline)."""
+def write(folder: Path, manifest: Manifest, journal: TempJournal | None = None) -> None:
+    """Atomically writes the manifest (sorted keys, one trailing newline); its temporary recorded in `journal`."""
     data = json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n"
-    atomic_write_bytes(Path(folder) / MANIFEST, data.encode())
+    atomic_write_bytes(Path(folder) / MANIFEST, data.encode(), journal)

@@ -127,3 +127,25 @@ def test_convert_starts_afresh_on_an_old_schema_folder(tiny_trained_dir, tmp_pat
     graph = folder / "labels_encoder_fp32.tflite"
     assert graph.read_bytes() != b"an old labels graph"
     assert sha256_file(graph) == man.artifacts["labels_encoder_fp32"].sha256
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--threads", "100000"], ("--threads must be 1 to 64", "got 100000")),
+    (["--threads", "0"], ("--threads must be 1 to 64", "got 0")),
+    (["--suite-limit", "-1"], ("--suite-limit must be at least 1", "leave it out")),
+], ids=["threads-100000", "threads-0", "suite-limit-negative"])
+def test_validate_refuses_out_of_range_options_before_the_run(tiny_trained_artifacts, tiny_trained_dir, tmp_path,
+                                                            args, fragments):
+    report = tmp_path / "report"
+    res = run_cli(["python", "-m", "validate", "--model", str(tiny_trained_dir), "--artifacts",
+                   str(tiny_trained_artifacts), "--report", str(report), *args])
+    _refused(res, *fragments)
+    assert not report.exists()
+
+
+@pytest.mark.parametrize("content", ["[]", '{"results": 3}', "[" * 100_000], ids=["list", "results-not-list", "deep"])
+def test_card_refuses_a_report_that_is_not_one(tiny_trained_artifacts, tmp_path, content):
+    report = tmp_path / "report.json"
+    report.write_text(content)
+    res = run_cli(["python", "-m", "validate.card", "--artifacts", str(tiny_trained_artifacts), "--report", str(report)])
+    _refused(res, str(report), "rerun `python -m validate`")

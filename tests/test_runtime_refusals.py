@@ -94,6 +94,13 @@ BAD_INPUT = {
                    "compute them with encode_labels(labels)"),
     "embeds-inf": (lambda m: m.predict_with_embeds("Paris", INF_ROW, ["person"]), r"row\(s\) \[0\].*NaN or inf",
                    "compute them with encode_labels(labels)"),
+    # A string is truthy: flat_ner="False" would silently mean nested decoding's opposite.
+    "flat-ner-str": (lambda m: m.predict_entities(TEXT, ["person"], flat_ner="False"), "flat_ner must be True or False",
+                     "got 'False' (str)"),
+    "multi-label-int": (lambda m: m.predict_entities(TEXT, ["person"], multi_label=2), "multi_label must be True or",
+                        "got 2 (int)"),
+    "batch-flat-ner-none": (lambda m: m.batch_predict_entities([TEXT], ["person"], flat_ner=None),
+                            "flat_ner must be True or False", "got None"),
 }
 
 
@@ -219,10 +226,30 @@ def test_config_max_types_disagreeing_with_the_graphs(folder):
     ("max_len", -5, r"config.max_len must be > 0, got -5"),
     ("max_len", "600", r"config.max_len must be int, got '600'"),
     ("hidden_size", None, r"config.hidden_size is missing"),
+    ("text_pad_token_id", -5, r"config.text_pad_token_id must be >= 0 \(a token id\), got -5"),
+    ("words_splitter_type", "white\x00space", r"config.words_splitter_type holds a NUL character"),
 ])
 def test_config_field_refused(folder, field, value, problem):
     edit_manifest(folder, lambda m: m["config"].update({field: value}))
     _refused(ValueError, problem, "python -m convert --model <GLiNER model> --out", lambda: _open(folder))
+
+
+def test_pad_token_beyond_the_tokenizer_is_refused_at_open(folder):
+    """Past the embedding table every call would fail inside LiteRT with a bare "Failed to invoke"."""
+    edit_manifest(folder, lambda m: m["config"].update(text_pad_token_id=10**6))
+    _refused(ValueError, r"config.text_pad_token_id 1000000 is not a token of the text tokenizer", "--force",
+             lambda: _open(folder))
+
+
+def test_a_nul_in_a_file_field_is_refused_naming_the_field(folder):
+    edit_manifest(folder, lambda m: m["artifacts"]["labels_encoder_fp32"].update(file="labels\x00.tflite"))
+    _refused(ValueError, r"artifacts.labels_encoder_fp32.file holds a NUL character", "reconvert the folder",
+             lambda: _open(folder))
+
+
+def test_a_manifest_nested_past_the_recursion_limit_is_refused(folder):
+    (folder / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    _refused(ValueError, "nests JSON deeper than a manifest ever does", "reconvert the folder", lambda: _open(folder))
 
 
 def test_manifest_that_is_a_list(folder):

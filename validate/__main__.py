@@ -54,6 +54,16 @@ def main(argv=None) -> int:
     if any(not 0 < t < 1 for t in args.thresholds):
         print("error: thresholds must lie in (0, 1)", file=sys.stderr)
         return 2
+    from runtime.artifacts import MAX_THREADS
+
+    if not 1 <= args.threads <= MAX_THREADS:
+        print(f"error: --threads must be 1 to {MAX_THREADS} (LiteRT threads; this machine has {os.cpu_count()} CPUs), "
+              f"got {args.threads}", file=sys.stderr)
+        return 2
+    if args.suite_limit is not None and args.suite_limit < 1:
+        print(f"error: --suite-limit must be at least 1 (the first N suite texts), got {args.suite_limit}; leave it "
+              "out to run the whole suite", file=sys.stderr)
+        return 2
     out = args.report or args.artifacts / "report"
     problem = report_dir_problem(out)
     if problem:

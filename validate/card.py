@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from common import jsonsafe
 from common import manifest as mf
 from common.files import atomic_write_bytes
 from common.inputs import LABELS_OUTPUT, TEXT_OUTPUT
@@ -85,9 +86,14 @@ def load_report(folder: Path, report: Path | None = None) -> dict | None:
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
+        data = jsonsafe.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as e:
         raise ValueError(f"{path} is not a readable report.json ({e}); rerun `python -m validate`") from None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        # A report is an object with a results list (validate/report.py); anything else would fail mid-render.
+        raise ValueError(f"{path} is not a validation report (a JSON object with a results list, got "
+                         f"{type(data).__name__}); rerun `python -m validate`")
+    return data
 
 
 def stale_reason(man: mf.Manifest, report: dict) -> str | None:
