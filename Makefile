@@ -26,9 +26,14 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# Two workers (pytest-xdist), each test file on one worker so its module fixtures are built once; the session's
+# conversions are built once per run and shared (tests/conftest.py built_once). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 
+test: $(STAMP)
+	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+
+# Full-size conversions take up to 5 GB each: one process, never two at once.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 

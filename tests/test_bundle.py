@@ -124,24 +124,29 @@ def test_int8_bundle_stores_the_weights_once(tiny_trained_artifacts):
         assert bundle < 2.0 * (one_text + labels), (p, bundle, one_text + labels)
 
 
-def test_second_bundle_convert_is_skipped(tiny_trained_artifacts, tiny_trained_dir):
-    path = tiny_trained_artifacts / bundle_file_name(Precision.INT8)
+def test_second_bundle_convert_is_skipped(tiny_trained_artifacts, tiny_trained_dir, tmp_path):
+    folder = shutil.copytree(tiny_trained_artifacts, tmp_path / "copy", copy_function=shutil.copy2)  # mtimes kept
+    path = folder / bundle_file_name(Precision.INT8)
     before = (path.stat().st_mtime_ns, sha256_file(path))
     lines = []
-    convert_into(tiny_trained_dir, tiny_trained_artifacts, log=lines.append, layouts=("bundle", "files"))
+    convert_into(tiny_trained_dir, folder, log=lines.append, layouts=("bundle", "files"))
     assert (path.stat().st_mtime_ns, sha256_file(path)) == before
     assert any("up to date" in line for line in lines), lines
 
 
-def test_a_bundle_with_other_buckets_is_replaced(tiny_trained_dir, tmp_path):
-    out = tmp_path / "b"
-    convert_into(tiny_trained_dir, out, seq_lens=(64,), precisions=("fp32",), layouts=("bundle",))
-    convert_into(tiny_trained_dir, out, seq_lens=(64, 128), precisions=("fp32",), layouts=("bundle",))
+def test_a_bundle_with_other_buckets_is_replaced(tiny_trained_artifacts, tiny_trained_dir, tmp_path):
+    """The shared folder's fp32 bundle (buckets 256 and 512) asked again for 256 alone: one conversion, and the
+    bundle left holds exactly the new plan's graphs."""
+    out = shutil.copytree(tiny_trained_artifacts, tmp_path / "b")
+    assert "text_encoder_seq512" in signatures_io(out / "gliner_bi_fp32.tflite")
+    convert_into(tiny_trained_dir, out, seq_lens=(256,), precisions=("fp32",), layouts=("bundle",))
     man = mf.read(out)
-    assert list(man.artifacts) == ["gliner_bi_fp32"]
+    assert [s for s, a in man.artifacts.items() if a.layout.value == "bundle"] == ["gliner_bi_fp32", "gliner_bi_int8",
+                                                                                 "gliner_bi_int8w"]
     assert sorted(signatures_io(out / "gliner_bi_fp32.tflite")) == [
-        "label_prompts", "labels_encoder", "labels_encoder_bulk", "text_encoder_seq128", "text_encoder_seq64",
-        "text_spans_seq128", "text_spans_seq64"]
+        "label_prompts", "labels_encoder", "labels_encoder_bulk", "text_encoder_seq256", "text_spans_seq256"]
+    assert sorted(g.signature for g in man.artifacts["gliner_bi_fp32"].graphs) == sorted(
+        signatures_io(out / "gliner_bi_fp32.tflite"))
 
 
 def test_old_schema_folder_is_refused_with_the_fix(tiny_trained_artifacts, tmp_path):
