@@ -270,59 +270,95 @@ class Artifacts:
             return eng
 
     def _open(self, art: mf.ArtifactFile):
+        """The file's Engine: its bytes verified, its precision checked, its weight cache proven or built. The
+        file's and the cache's sha256 are computed at once on two threads (hashlib releases the GIL): both are
+        read whole on every cold start, and they are most of it at full size (docs/PHONE.md)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from runtime.engine import Engine
 
         stem = next(k for k, a in self.manifest.artifacts.items() if a is art)
-        field, path = f"artifacts.{stem}", self.folder / art.file
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(weight_cache.acquire, self.folder, art.sha256, self.cache_dir)
+            try:
+                source, fd, target = self._verified_source(art, f"artifacts.{stem}")
+            except BaseException:
+                cache, _ = pending.result()
+                if cache is not None:
+                    cache.close()
+                raise
+            cache, notes = pending.result()
+        try:
+            self._check_precision(art, stem, source, cache)
+            self._warn_cache(art, cache, notes)
+            if fd is None:
+                return self._create(cache, lambda c: Engine.from_bytes(source, self.num_threads, c))
+            source.close()  # the view served the precision check; LiteRT maps the file itself
+            return self._create(cache, lambda c: Engine.from_file(target, self.num_threads, c))
+        finally:
+            if cache is not None:
+                cache.close()
+            if fd is not None:
+                if not source.closed:
+                    source.close()
+                os.close(fd)
+
+    def _verified_source(self, art: mf.ArtifactFile, field: str):
+        """(bytes or a read-only view, descriptor or None, what LiteRT opens) of a file whose size and sha256 match
+        the manifest. load="copy": the verified bytes themselves go to LiteRT (it keeps a reference, no second copy).
+        load="mmap": LiteRT opens the descriptor's inode, the one just hashed, so a file renamed over the path
+        meanwhile is not what it maps (/proc/self/fd is Linux's and Android's; elsewhere the path)."""
+        import mmap
+
         if self.load == "copy":
-            # The verified bytes themselves go to LiteRT (it keeps a reference, no second copy).
-            data = self._read_verified(art.file, f"{field}.file", art.sha256, art.bytes)
-            self._check_precision(art, stem, data)
-            return self._with_cache(art, lambda cache: Engine.from_bytes(data, self.num_threads, cache))
+            return self._read_verified(art.file, f"{field}.file", art.sha256, art.bytes), None, None
         real = self._regular_file(art.file, f"{field}.file")
         fd = os.open(real, os.O_RDONLY)
         try:
-            self._verify_fd(fd, path, field, art)
-            import mmap
-
-            with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as view:
-                self._check_precision(art, stem, view)
-            # LiteRT opens the descriptor's inode, the one just hashed: a file renamed over the path meanwhile
-            # is not what it maps. (/proc/self/fd is Linux's and Android's; elsewhere the path, re-hashed.)
-            target = f"/proc/self/fd/{fd}" if os.path.exists(f"/proc/self/fd/{fd}") else str(real)
-            return self._with_cache(art, lambda cache: Engine.from_file(target, self.num_threads, cache))
-        finally:
+            self._verify_fd(fd, self.folder / art.file, field, art)
+            view = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except BaseException:
             os.close(fd)
+            raise
+        target = f"/proc/self/fd/{fd}" if os.path.exists(f"/proc/self/fd/{fd}") else str(real)
+        return view, fd, target
 
-    def _with_cache(self, art: mf.ArtifactFile, create):
-        """`create(cache path or None)` with this file's weight cache: a verified one, or one built now and
-        recorded once the model exists (runtime/cache.py); each problem met on the way is warned, naming the file."""
-        cache, notes = weight_cache.acquire(self.folder, art.sha256, self.cache_dir)
+    def _warn_cache(self, art: mf.ArtifactFile, cache, notes: list[str]) -> None:
+        """Each problem the weight cache met (a folder refused, a cache rebuilt), naming the file; and, for a
+        bundle, what running without one costs."""
         for note in notes:
-            warnings.warn(note, stacklevel=5)
+            warnings.warn(note, stacklevel=6)
         if cache is None and len(art.graphs) > 1:
             why = "cache_dir=False" if self.cache_dir is False else "no usable folder (above)"
             warnings.warn(
                 f"XNNPACK weight cache off ({why}): each of the {len(art.graphs)} signatures of {art.file} packs "
                 "its own copy of the weights (gigabytes for a full-size bundle); pass cache_dir=<a folder of this "
-                "user's> to share one packed copy", stacklevel=5)
-        try:
-            engine = create(cache.litert_path if cache else None)
-            if cache is not None:
-                cache.commit()
-                engine.cache_file = cache.path
-            return engine
-        finally:
-            if cache is not None:
-                cache.close()
+                "user's> to share one packed copy", stacklevel=6)
+
+    @staticmethod
+    def _create(cache, create):
+        """`create(cache path or None)`, then the built cache recorded and renamed into place (runtime/cache.py)."""
+        engine = create(cache.litert_path if cache else None)
+        if cache is not None:
+            cache.commit()
+            engine.cache_file = cache.path
+        return engine
 
     def _verify_fd(self, fd: int, path: Path, field: str, art: mf.ArtifactFile) -> None:
         _check_size(path, field, os.fstat(fd).st_size, art.bytes)
         with os.fdopen(os.dup(fd), "rb") as f:
             _check_digest(path, field, sha256_stream(f), art.sha256)
 
-    def _check_precision(self, art: mf.ArtifactFile, stem: str, data) -> None:
-        found = weights_precision(data)
+    def _check_precision(self, art: mf.ArtifactFile, stem: str, data, cache=None) -> None:
+        """The precision the file's tensors show against the manifest's. The walk of the flatbuffer is slow in
+        Python (seconds for an fp32 bundle), so its verdict is kept beside the weight cache, keyed by the sha256
+        just verified: a private folder's record of these very bytes."""
+        found = cache.fact("precision") if cache is not None else None
+        found = Precision.parse(found) if found in {p.suffix for p in Precision} else None
+        if found is None:
+            found = weights_precision(data)
+            if cache is not None:
+                cache.remember("precision", found.suffix)
         if found is not art.precision:
             raise ArtifactError(
                 f"{self.folder / art.file} holds {found} weights but the manifest's artifacts.{stem}.precision says "

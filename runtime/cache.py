@@ -28,6 +28,7 @@ from pathlib import Path
 # A hidden folder in the artifacts folder: not listed in the manifest, so checksums and validation ignore it.
 CACHE_DIRNAME = ".litert-cache"
 RECORD_SUFFIX = ".sha256"
+FACTS_SUFFIX = ".facts"  # what was learned about the model file's verified bytes (its precision), not re-derived
 _TMP_SUFFIX = ".tmp"
 _PROC_FD = Path("/proc/self/fd")  # Linux and Android: a path naming an open descriptor's file or folder
 
@@ -107,6 +108,7 @@ class WeightCache:
     name: str
     litert_path: str
     building: bool
+    model_sha256: str = ""
     notes: list[str] = field(default_factory=list)  # what was found and rebuilt, for a warning
     _tmp: str | None = None
     _file_fd: int | None = None
@@ -146,6 +148,41 @@ class WeightCache:
             # Record first, then the cache: a reader holds the lock while it reads both, so it sees one pair.
             os.rename(rec_tmp, self.name + RECORD_SUFFIX, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
             os.rename(tmp, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+
+    def fact(self, key: str):
+        """A fact about the model file recorded earlier by `remember` (None if none): the folder is private to
+        this user and the record names the full sha256 of the bytes it describes, which the caller verified."""
+        try:
+            fd = os.open(self.name + FACTS_SUFFIX, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                         dir_fd=self.dir_fd)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            facts = json.loads(os.read(fd, 4096))
+        except (OSError, ValueError):
+            return None
+        finally:
+            os.close(fd)
+        if not isinstance(facts, dict) or facts.get("model_sha256") != self.model_sha256:
+            return None
+        return facts.get(key)
+
+    def remember(self, key: str, value) -> None:
+        """Records a fact about the verified model file beside its cache (written whole, then renamed)."""
+        facts = {"model_sha256": self.model_sha256, key: value}
+        tmp = f".{self.name}{FACTS_SUFFIX}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                         dir_fd=self.dir_fd)
+            try:
+                os.write(fd, json.dumps(facts).encode())
+            finally:
+                os.close(fd)
+            os.rename(tmp, self.name + FACTS_SUFFIX, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        except OSError:
+            _unlink_quiet(tmp, self.dir_fd)  # a fact not kept is only computed again next time
 
     def close(self) -> None:
         """Drops a temporary that was never committed and the descriptors (LiteRT keeps its own mapping)."""
@@ -201,7 +238,9 @@ def acquire(artifacts: Path, file_sha256: str, cache_dir) -> tuple[WeightCache |
             notes.append(f"weight cache folder refused: {e}")
             continue
         try:
-            return _slot(folder, dir_fd, name, notes), notes
+            slot = _slot(folder, dir_fd, name, notes)
+            slot.model_sha256 = file_sha256
+            return slot, notes
         except CacheRefused as e:
             os.close(dir_fd)
             notes.append(f"weight cache refused: {e}")
@@ -277,7 +316,7 @@ def _unlink_quiet(name: str, dir_fd: int) -> None:
 
 def _remove_dead_temps(dir_fd: int, name: str) -> None:
     """Temporaries of this cache left by processes that died while building (their pid is in the name)."""
-    prefixes = (f".{name}.", f".{name}{RECORD_SUFFIX}.")
+    prefixes = (f".{name}.", f".{name}{RECORD_SUFFIX}.", f".{name}{FACTS_SUFFIX}.")
     for entry in os.listdir(dir_fd):
         if not entry.endswith(_TMP_SUFFIX) or not entry.startswith(prefixes):
             continue

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime.cache import CACHE_DIRNAME, RECORD_SUFFIX, acquire, cache_name, temp_cache_dir
+from runtime.cache import CACHE_DIRNAME, FACTS_SUFFIX, RECORD_SUFFIX, acquire, cache_name, temp_cache_dir
 from tests.conftest import ROOT
 from tests.runtime_helpers import CORE_LABELS, copy_folder, env
 
@@ -56,7 +56,11 @@ def test_default_cache_is_written_beside_the_artifacts_with_its_digest_and_reuse
     first, warned = _predict(bundle)
     assert warned == [] and first
     cache = _cache(bundle)
-    assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name, cache.name + RECORD_SUFFIX]
+    assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name, cache.name + FACTS_SUFFIX,
+                                                               cache.name + RECORD_SUFFIX]
+    (art,) = json.loads((bundle / "manifest.json").read_text())["artifacts"].values()
+    assert json.loads((cache.parent / (cache.name + FACTS_SUFFIX)).read_text()) == {
+        "model_sha256": art["sha256"], "precision": "fp32"}
     record = json.loads((cache.parent / (cache.name + RECORD_SUFFIX)).read_text())
     assert record == {"sha256": _sha256(cache), "bytes": cache.stat().st_size} and record["bytes"] > 0
     assert cache.parent.stat().st_mode & 0o077 == 0  # private to this user
@@ -97,6 +101,18 @@ def _raw_outputs_differ(folder: Path, probe: Path) -> bool:
         if any(not np.array_equal(a[k], b[k]) for k in a):
             return True
     return False
+
+
+def test_the_precision_verdict_is_kept_for_the_verified_bytes_only(bundle):
+    """The flatbuffer walk's verdict is recorded beside the cache for the sha256 it was made on: a record naming
+    other bytes is ignored (the walk runs again and refuses the swapped file as before)."""
+    _predict(bundle)
+    facts = _cache(bundle).parent / (_cache(bundle).name + FACTS_SUFFIX)
+    record = json.loads(facts.read_text())
+    facts.write_text(json.dumps({**record, "model_sha256": "0" * 64, "precision": "int8"}))
+    out, warned = _predict(bundle)
+    assert out and warned == []
+    assert json.loads(facts.read_text()) == record  # walked again and recorded anew
 
 
 def test_a_cache_without_its_record_is_not_trusted(bundle):
