@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 from scripts.bench.litert import matmul_flops
-from scripts.bench.timing import bench_litert, litert_runner, log, log_start, report
+from scripts.bench.timing import LiteRTGraph, bench_litert, log, log_start, report
 
 # One large fully-connected layer (ettin-150m's MLP input width x a 4x expansion) as the machine's matmul ceiling.
 PEAK_FC = (1024, 768, 3072)  # rows, in_features, out_features
@@ -42,6 +42,12 @@ def build_peak_fc(folder: Path, precisions: list[str]) -> dict[str, tuple[Path, 
     return out
 
 
+def _input_name(graph: LiteRTGraph) -> str:
+    """The converted layer's one input."""
+    inputs, _ = graph.engine.io(graph.signature)
+    return inputs[0]["name"]
+
+
 class PeakFC:
     """The one-layer ceiling, measured beside every graph (same precision and thread count, right after it) and
     once more at the end of the run.
@@ -64,9 +70,7 @@ class PeakFC:
         self.flops = {name: matmul_flops(path) for name, (path, _) in self.files.items()}
         self.x = np.random.default_rng(0).standard_normal((rows_n, k)).astype(np.float32)
         # The converted layer's one input name, looked up once.
-        self.arg = {
-            name: next(iter(litert_runner(path, 1).get_input_details())) for name, (path, _) in self.files.items()
-        }
+        self.arg = {name: _input_name(LiteRTGraph(path, 1, None, None)) for name, (path, _) in self.files.items()}
         self.samples: dict[tuple[str, int], list[float]] = {}
 
     def measure(self, precision: str, threads: int, quiet: bool = True) -> dict:

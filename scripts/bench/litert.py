@@ -67,10 +67,13 @@ def graph_groups(manifest, precisions: list[str], max_seq_len: int | None, quick
         if v.seq_len is not None and max_seq_len is not None and v.seq_len > max_seq_len:
             continue
         groups.setdefault((v.component.value, v.seq_len), []).append((v, art, graph))
-    keys = sorted(groups, key=lambda k: (k[0] == "text", k[1] or 0))
+    # The labels side first (25 rows, 128 rows, prompts), then each bucket's logits and span graphs.
+    side = ("labels", "labels_bulk", "prompts")
+    keys = sorted(groups, key=lambda k: (k[1] is not None, k[1] or 0, side.index(k[0]) if k[0] in side else
+                                         ("text", "spans").index(k[0])))
     if quick:
-        texts = [k for k in keys if k[0] == "text"]
-        keys = [k for k in keys if k[0] == "labels"] + texts[:1]
+        smallest = min((k[1] for k in keys if k[1] is not None), default=None)
+        keys = [k for k in keys if k[1] is None or k[1] == smallest]
     return [(k, sorted(groups[k], key=lambda e: e[0].sort_key)) for k in keys]
 
 
@@ -93,14 +96,15 @@ def bench_litert_group(ctx, entries, arrays: dict, input_facts: dict) -> list[di
         }
         for n in ctx.threads:
             log_start(f"{v}: LiteRT, {n} thread(s)")
-            timing = {"threads": n, **report(bench_litert(path, arrays, n, ctx.runs, ctx.warmup, sig))}
+            stats = bench_litert(path, arrays, n, ctx.runs, ctx.warmup, sig, ctx.cache_dir)
+            timing = {"threads": n, **report(stats)}
             if ctx.peak is not None and v.precision.suffix in ctx.peak.files:
                 c = ctx.peak.measure(v.precision.suffix, n)
                 timing["ceiling"] = {k: c[k] for k in ("median_ms", "gflops_per_s")}
             row["litert"].append(timing)
         rss_threads = max(ctx.threads)
         gc.collect()  # the timing interpreter's arena is gone before a child allocates its own
-        peak = measure_rss(path, arrays, rss_threads, sig, ctx.workdir)
+        peak = measure_rss(path, arrays, rss_threads, sig, ctx.workdir, ctx.cache_dir)
         base = measure_rss(None, arrays, rss_threads, sig, ctx.workdir)
         row["rss"] = {
             "threads": rss_threads,

@@ -14,8 +14,13 @@ def _mib(n: int | None) -> str:
     return "-" if n is None else f"{n / 2**20:.1f}"
 
 
+_SIDE_NAMES = {"labels": "labels encoder", "labels_bulk": "labels encoder (128 rows)", "prompts": "label prompts"}
+
+
 def _graph_name(component: str, seq_len: int | None) -> str:
-    return "labels encoder" if component == "labels" else f"text S={seq_len}"
+    if component in _SIDE_NAMES:
+        return _SIDE_NAMES[component]
+    return f"spans S={seq_len}" if component == "spans" else f"text S={seq_len}"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -55,12 +60,50 @@ def _settings_md(b: dict) -> list[str]:
         f"`intra_op_num_threads`).",
         f"- Text-graph inputs: eval-suite prose filling {s['fill']:.0%} of each bucket's tokens; {len(s['labels'])} "
         f"labels ({', '.join(s['labels'])}), embedded by upstream, padded to 25 in the graphs.",
-        "- LiteRT: `ai_edge_litert.interpreter.Interpreter` with its default XNNPACK delegate, called through the "
-        "signature runner (input and output copies included). Peak RSS: a fresh process that loads the inputs, loads "
-        "the file and runs it once; the bare process (same imports, no graph) is subtracted in the last column.",
+        _litert_how(b),
         f"- Command: `{b['command']}` ({b['created']}).",
         "",
     ]
+
+
+def _litert_how(b: dict) -> str:
+    if b["settings"].get("engine") == "compiled_model":
+        return ("- LiteRT: what an app runs, the runtime's `CompiledModel` (`runtime.engine.Engine`) over each file, "
+                "XNNPACK with its weight cache (`runtime.cache`, built by the first timing of a file, then mapped), "
+                "called by signature (input and output copies included); a bundle is created once for all its "
+                "signatures. Peak RSS: a fresh process that loads the inputs, opens the file as the runtime does "
+                "(every signature prepared, the cache mapped) and runs the graph once; the bare process (same "
+                "imports, no graph) is subtracted in the last column.")
+    return ("- LiteRT: `ai_edge_litert.interpreter.Interpreter` with its default XNNPACK delegate, called through the "
+            "signature runner (input and output copies included). Peak RSS: a fresh process that loads the inputs, "
+            "loads the file and runs it once; the bare process (same imports, no graph) is subtracted in the last "
+            "column.")
+
+
+def _standing_md(b: dict) -> list[str]:
+    """One table: for each graph compared, where LiteRT is ahead of and behind each other runtime."""
+    lite = {(g["component"], g["seq_len"], r["threads"], g["precision"]): r for g in b["graphs"] for r in g["litert"]}
+    keys = sorted({k[:3] for k in lite if any(n in lite[k].get("vs", {}) for n in BASELINES)},
+                  key=lambda k: (k[0] == "text", k[1] or 0, k[0], k[2]))
+    if not keys:
+        return []
+    pairs = [("int8", "ort_int8"), ("fp32", "ort_fp32"), ("int8", "torch_upstream"), ("fp32", "torch_upstream")]
+    names = {"ort_int8": "ORT int8", "ort_fp32": "ORT fp32", "torch_upstream": "PyTorch"}
+    rows = []
+    for comp, seq, t in keys:
+        cells, behind = [], []
+        for p, other in pairs:
+            r = lite.get((comp, seq, t, p))
+            x = (r or {}).get("vs", {}).get(other)
+            cells.append("-" if x is None else _ratio(x))
+            if x is not None and x > 1.05:
+                behind.append(f"{p} behind {names[other]} ({_ratio(x)}x)")
+        rows.append([_graph_name(comp, seq), str(t)] + cells + ["; ".join(behind) or "ahead or even everywhere"])
+    return (["## Where LiteRT stands", "",
+             "LiteRT's median over the other runtime's, same inputs, same run, same threads (below 1: LiteRT is "
+             "faster; over 1.05 is called behind).", ""]
+            + _table(["graph", "threads", "int8 / ORT int8", "fp32 / ORT fp32", "int8 / PyTorch", "fp32 / PyTorch",
+                      "behind"], rows) + [""])
 
 
 def _graphs_md(b: dict) -> list[str]:
@@ -69,7 +112,8 @@ def _graphs_md(b: dict) -> list[str]:
     rows = []
     for g in b["graphs"]:
         inp = g["input"]
-        fed = f"{inp['tokens']} tok / {inp['words']} words" if "tokens" in inp else f"{inp['labels']} labels"
+        fed = (f"{inp['tokens']} tok / {inp['words']} words" if "tokens" in inp else
+               f"{inp['labels']} label embeddings" if g["component"] == "prompts" else f"{inp['labels']} labels")
         for r in g["litert"]:
             frac = r.get("fraction_of_peak")
             rows.append(
@@ -129,7 +173,7 @@ def _comparison_md(b: dict) -> list[str]:
     base = {(x["component"], x["seq_len"], x["threads"], x["runtime"]): x for x in b["baselines"]}
     lite = {(g["component"], g["seq_len"], r["threads"], g["precision"]): r for g in b["graphs"] for r in g["litert"]}
     precs = b["settings"]["precisions"]
-    keys = sorted({k[:3] for k in base}, key=lambda k: (k[0] == "text", k[1] or 0, k[2]))
+    keys = sorted({k[:3] for k in base}, key=lambda k: (k[0] == "text", k[1] or 0, k[0], k[2]))
     lat_rows, ratio_rows = [], []
     for comp, s, t in keys:
         name = _graph_name(comp, s)
@@ -147,7 +191,7 @@ def _comparison_md(b: dict) -> list[str]:
     exporters = sorted({x["exporter"] for x in b["baselines"] if "exporter" in x})
     ort_sizes = sorted(
         {(x["component"], x["seq_len"], x["runtime"], x["bytes"]) for x in b["baselines"] if "bytes" in x},
-        key=lambda k: (k[0] == "text", k[1] or 0, k[2]),
+        key=lambda k: (k[0] == "text", k[1] or 0, k[0], k[2]),
     )
     out = [
         "## Against PyTorch and ONNX Runtime",
@@ -339,7 +383,8 @@ def render_markdown(b: dict) -> str:
         "`make bench MODEL=... ARTIFACTS=...`.",
         "",
     ]
-    lines += _machine_md(b) + _settings_md(b) + _graphs_md(b) + _comparison_md(b) + _peak_md(b) + _e2e_md(b)
+    lines += (_machine_md(b) + _settings_md(b) + _standing_md(b) + _graphs_md(b) + _comparison_md(b) + _peak_md(b)
+              + _e2e_md(b))
     if b["notes"]:
         lines += ["## Notes", ""] + [f"- {n}" for n in b["notes"]] + [""]
     return "\n".join(lines)

@@ -15,8 +15,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def measure_rss(path: Path | None, arrays: dict, threads: int, signature: str | None, workdir: Path) -> int:
-    """Peak RSS of a fresh process that only loads and runs `path` (None: the bare process)."""
+def measure_rss(path: Path | None, arrays: dict, threads: int, signature: str | None, workdir: Path,
+                cache_dir: Path | None = None) -> int:
+    """Peak RSS of a fresh process that only opens `path` as the runtime does (its weight cache in `cache_dir`,
+    already built by the timing run: mapped, as on an app's second launch) and runs one call (None: the bare
+    process)."""
     import numpy as np
 
     npz = workdir / "rss_inputs.npz"
@@ -26,6 +29,8 @@ def measure_rss(path: Path | None, arrays: dict, threads: int, signature: str | 
         cmd += ["--model", str(path)]
     if signature:
         cmd += ["--signature", signature]
+    if cache_dir is not None:
+        cmd += ["--cache-dir", str(cache_dir)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     if res.returncode != 0:
         raise RuntimeError(f"RSS child failed ({res.returncode}): {res.stderr.strip()[-2000:]}")
@@ -38,19 +43,19 @@ def main(argv=None) -> int:
     ap.add_argument("--model", help=".tflite to load and run once (none: the bare process)")
     ap.add_argument("--signature")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--cache-dir", type=Path, help="the XNNPACK weight cache's folder (runtime.cache)")
     args = ap.parse_args(argv)
 
     import numpy as np
-    from ai_edge_litert.interpreter import Interpreter  # noqa: F401  imported in both modes: same floor
+    from ai_edge_litert.compiled_model import CompiledModel  # noqa: F401  imported in both modes: same floor
 
     from common.memory import peak_rss_bytes
-    from scripts.bench.timing import in_dtypes, litert_runner
+    from scripts.bench.timing import LiteRTGraph
 
     arrays = dict(np.load(args.npz))
     if args.model:
-        # One call: tensors are allocated and XNNPACK packs its weights on the first; later ones reuse them.
-        runner = litert_runner(Path(args.model), args.threads, args.signature)
-        runner(**in_dtypes(runner, arrays))
+        # One call: the model is created (every signature prepared, the cache mapped) and one arena allocated.
+        LiteRTGraph(Path(args.model), args.threads, args.signature, args.cache_dir)(arrays)
     print(json.dumps({"maxrss_bytes": peak_rss_bytes()}))
     return 0
 

@@ -22,10 +22,13 @@ from scripts.bench.schema import SCHEMA_VERSION
 from scripts.bench.texts import (
     LABEL_POOL,
     bucket_text,
+    bulk_labels,
     upstream_labels_inputs,
     upstream_text_inputs,
 )
-from scripts.bench.timing import log
+from upstream import adapter
+from validate.reference import upstream_label_embeds
+from scripts.bench.timing import LiteRTGraph, log
 
 # Versions beside common.machine's: the baselines' runtimes and numpy.
 BENCH_TOOLS = ("onnx", "onnxruntime", "onnxscript", "numpy")
@@ -50,16 +53,35 @@ class Context:
         self.fuse_span_head = all(a.fuse_span_head for a in text_files)
         self.ort_note = "--skip-onnx" if args.skip_onnx else ort_missing()
         self.peak: PeakFC | None = None  # set once the workdir exists (it converts a layer)
+        # The runtime's proven XNNPACK weight cache, as an app keeps it (built by the first timing of a file).
+        self.cache_dir = workdir / "xnnpack-cache"
 
 
 def group_inputs(model, variant, labels, embeds, pad: int, fill: float):
-    """One group's graph inputs, what they hold, and a maker of the upstream call on the same text or labels."""
-    if variant.seq_len is None:
-        arrays = upstream_labels_inputs(model, labels)
-        facts = {"labels": len(labels), "label_tokens": int(arrays["attention_mask"].sum(1).max())}
-        return arrays, facts, lambda: upstream_labels_call(model, labels)
+    """One group's graph inputs, what they hold, and a maker of the upstream call on the same text or labels
+    (None where upstream has no call of that graph alone: the prompts and span graphs are pieces of its forward)."""
+    import numpy as np
+
+    from common.inputs import SPANS_INPUTS
+    from common.variants import Component
+
+    c = variant.component
+    if c in (Component.LABELS, Component.LABELS_BULK):
+        rows = c.label_rows(adapter.config(model).max_types)
+        group = labels if c is Component.LABELS else bulk_labels(rows)
+        arrays = upstream_labels_inputs(model, group, rows)
+        facts = {"labels": len(group), "label_tokens": int(arrays["attention_mask"].sum(1).max())}
+        return arrays, facts, lambda: upstream_labels_call(model, group)
+    if c is Component.PROMPTS:
+        rows = c.label_rows(adapter.config(model).max_types)
+        group = bulk_labels(rows)
+        emb = upstream_label_embeds(model, group).float().numpy().astype(np.float32)
+        return {"labels_embeds": emb}, {"labels": len(group)}, None
     text = bucket_text(model, variant.seq_len, fill)
     ti = upstream_text_inputs(model, text, variant.seq_len, embeds, pad)
+    if c is Component.SPANS:
+        return ({k: ti.arrays[k] for k in SPANS_INPUTS}, {"tokens": ti.num_tokens, "words": ti.num_words, "labels": 0},
+                None)
     facts = {"tokens": ti.num_tokens, "words": ti.num_words, "labels": len(labels)}
     return ti.arrays, facts, lambda: upstream_text_call(model, text, labels, embeds)
 
@@ -71,7 +93,6 @@ def run_bench(args, command: str) -> dict:
     from common import manifest as mf
     from common.machine import TOOLS, describe_machine, tool_versions
     from upstream.source import load_model, resolve
-    from validate.reference import upstream_label_embeds
 
     artifacts = Path(args.artifacts)
     manifest = mf.read(artifacts)
@@ -108,9 +129,11 @@ def run_bench(args, command: str) -> dict:
             arrays, facts, upstream = group_inputs(model, variant, labels, embeds, pad, args.fill)
             log(f"{component}" + (f" S={seq_len}" if seq_len else "") + f": inputs {facts}")
             graphs += bench_litert_group(ctx, entries, arrays, facts)
-            rows, group_notes = bench_baselines_group(ctx, variant, arrays, upstream)
-            baselines += rows
-            notes += group_notes
+            if upstream is not None:
+                rows, group_notes = bench_baselines_group(ctx, variant, arrays, upstream)
+                baselines += rows
+                notes += group_notes
+        LiteRTGraph.close_all()
         attach_ratios(graphs, baselines)
         peaks = ctx.peak.final()
         attach_throughput(graphs)
@@ -141,6 +164,7 @@ def run_bench(args, command: str) -> dict:
             "compare_max_seq_len": args.compare_max_seq_len,
             "skip_torch": args.skip_torch,
             "skip_onnx": args.skip_onnx,
+            "engine": "compiled_model",
         },
         "graphs": graphs,
         "baselines": baselines,

@@ -46,13 +46,24 @@ def bucket_text(model, seq_len: int, fraction: float) -> str:
     return fill_text(lambda t: adapter.count_text_tokens(model, t), fraction * seq_len, suite_texts())
 
 
-def upstream_labels_inputs(model, labels: list[str]) -> dict:
-    """The labels graph's [max_types, 32] ids and mask, tokenized by the upstream labels tokenizer."""
+def upstream_labels_inputs(model, labels: list[str], rows: int | None = None) -> dict:
+    """A labels graph's [rows, 32] ids and mask (rows: max_types, or the bulk graph's 128), tokenized by the
+    upstream labels tokenizer."""
     from common.inputs import build_labels_inputs
 
     tok = adapter.labels_tokenizer(model)
     return build_labels_inputs([tok(label)["input_ids"] for label in labels], tok("")["input_ids"],
-                               adapter.config(model).max_types)
+                               rows or adapter.config(model).max_types)
+
+
+def bulk_labels(n: int) -> list[str]:
+    """n distinct entity types for the 128-row labels graph and the prompts graph: the pool, then the eval suite's
+    own label sets in order (realistic words and lengths), then numbered types if those run out."""
+    seen = dict.fromkeys(LABEL_POOL)
+    for item in load_suite(DEFAULT_SUITE_PATH):
+        seen.update(dict.fromkeys(item.labels))
+    out = list(seen)[:n]
+    return out + [f"entity type {i}" for i in range(n - len(out))]
 
 
 def upstream_text_inputs(model, text: str, seq_len: int, embeds, pad_token_id: int):
