@@ -25,6 +25,10 @@ MAX_THREADS = 64
 # "copy": the hashed bytes themselves (anonymous memory, the file's size more RSS), immune also to a file
 # overwritten or truncated in place while it runs (which, mapped, would SIGBUS as any mmap'd runtime does).
 LOAD_MODES = ("mmap", "copy")
+# How often a model file and its weight cache are hashed in full: "stamp" when first seen and whenever a change
+# through the file system shows in their stamp (runtime/cache.py), "full" on every start (~0.4 s of a base-size
+# cold start on this project's machine: docs/PHONE.md).
+VERIFY_MODES = ("stamp", "full")
 _REFETCH = "re-download or restore the file, or reconvert with `python -m convert ... --force`"
 
 
@@ -87,7 +91,7 @@ class Artifacts:
     """manifest.json plus lazily created LiteRT signature runners, one per file, verified on first load."""
 
     def __init__(self, folder: str | Path, precision: Precision, num_threads: int | None = None,
-                 cache_dir: str | Path | bool | None = None, load: str = "mmap"):
+                 cache_dir: str | Path | bool | None = None, load: str = "mmap", verify: str = "stamp"):
         if num_threads is not None and (
             isinstance(num_threads, bool) or not isinstance(num_threads, int) or not 1 <= num_threads <= MAX_THREADS
         ):
@@ -97,6 +101,8 @@ class Artifacts:
             )
         if load not in LOAD_MODES:
             raise ValueError(f"load must be one of {', '.join(LOAD_MODES)}, got {load!r}")
+        if verify not in VERIFY_MODES:
+            raise ValueError(f"verify must be one of {', '.join(VERIFY_MODES)}, got {verify!r}")
         if not (cache_dir is None or isinstance(cache_dir, (bool, str, os.PathLike))):
             raise ValueError(f"cache_dir must be a folder, False (no weight cache) or None (default), got {cache_dir!r}")
         self.folder = Path(folder)
@@ -104,6 +110,7 @@ class Artifacts:
         self.num_threads = num_threads
         self.cache_dir = cache_dir
         self.load = load
+        self.verify = verify
         if not self.folder.is_dir():
             raise FileNotFoundError(
                 f"artifacts folder {self.folder} does not exist; {_convert_hint(self.folder, precision)}"
@@ -270,25 +277,14 @@ class Artifacts:
             return eng
 
     def _open(self, art: mf.ArtifactFile):
-        """The file's Engine: its bytes verified, its precision checked, its weight cache proven or built. The
-        file's and the cache's sha256 are computed at once on two threads (hashlib releases the GIL): both are
-        read whole on every cold start, and they are most of it at full size (docs/PHONE.md)."""
-        from concurrent.futures import ThreadPoolExecutor
-
+        """The file's Engine: its bytes verified, its precision checked, its weight cache proven or built."""
         from runtime.engine import Engine
 
         stem = next(k for k, a in self.manifest.artifacts.items() if a is art)
-        with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(weight_cache.acquire, self.folder, art.sha256, self.cache_dir)
-            try:
-                source, fd, target = self._verified_source(art, f"artifacts.{stem}")
-            except BaseException:
-                cache, _ = pending.result()
-                if cache is not None:
-                    cache.close()
-                raise
-            cache, notes = pending.result()
+        cache, notes = weight_cache.acquire(self.folder, art.sha256, self.cache_dir, self.verify)
+        fd = source = None
         try:
+            source, fd, target = self._verified_source(art, f"artifacts.{stem}", cache)
             self._check_precision(art, stem, source, cache)
             self._warn_cache(art, cache, notes)
             if fd is None:
@@ -303,11 +299,14 @@ class Artifacts:
                     source.close()
                 os.close(fd)
 
-    def _verified_source(self, art: mf.ArtifactFile, field: str):
+    def _verified_source(self, art: mf.ArtifactFile, field: str, cache):
         """(bytes or a read-only view, descriptor or None, what LiteRT opens) of a file whose size and sha256 match
-        the manifest. load="copy": the verified bytes themselves go to LiteRT (it keeps a reference, no second copy).
-        load="mmap": LiteRT opens the descriptor's inode, the one just hashed, so a file renamed over the path
-        meanwhile is not what it maps (/proc/self/fd is Linux's and Android's; elsewhere the path)."""
+        the manifest. load="copy": the bytes read are hashed, and those very bytes go to LiteRT (it keeps a
+        reference, no second copy). load="mmap": LiteRT opens the descriptor's inode, the one checked, so a file
+        renamed over the path meanwhile is not what it maps (/proc/self/fd is Linux's and Android's; elsewhere
+        the path). With verify="stamp" the descriptor's file is hashed in full the first time and again whenever
+        its stamp (identity, size, mtime, ctime: any change through the file system) differs from the one recorded
+        in the private cache folder when it was last hashed; verify="full" hashes it on every start."""
         import mmap
 
         if self.load == "copy":
@@ -315,7 +314,14 @@ class Artifacts:
         real = self._regular_file(art.file, f"{field}.file")
         fd = os.open(real, os.O_RDONLY)
         try:
-            self._verify_fd(fd, self.folder / art.file, field, art)
+            st = os.fstat(fd)
+            _check_size(self.folder / art.file, field, st.st_size, art.bytes)
+            known = (self.verify == "stamp" and cache is not None
+                     and cache.fact("model_stamp") == weight_cache.stamp(st))
+            if not known:
+                self._verify_fd(fd, self.folder / art.file, field, art)
+                if cache is not None:
+                    cache.remember("model_stamp", weight_cache.stamp(st))
             view = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         except BaseException:
             os.close(fd)

@@ -135,43 +135,39 @@ class WeightCache:
         if not size:  # LiteRT ran without it (e.g. nothing to pack): leave nothing behind
             os.unlink(tmp, dir_fd=self.dir_fd)
             return
-        record = json.dumps({"sha256": digest, "bytes": size}).encode()
-        rec_tmp = f".{self.name}{RECORD_SUFFIX}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
         with _Locked(self.dir_fd):
-            wfd = os.open(rec_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                          dir_fd=self.dir_fd)
-            try:
-                os.write(wfd, record)
-                os.fsync(wfd)
-            finally:
-                os.close(wfd)
-            # Record first, then the cache: a reader holds the lock while it reads both, so it sees one pair.
-            os.rename(rec_tmp, self.name + RECORD_SUFFIX, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+            # Under the lock a reader reads the record and opens the cache together, so it sees one pair: the
+            # cache renamed into place, then its record (with the stamp the rename gave it).
             os.rename(tmp, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+            st = os.stat(self.name, dir_fd=self.dir_fd, follow_symlinks=False)
+            _write_record(self.dir_fd, self.name, {"sha256": digest, "bytes": size, "stamp": stamp(st)})
 
     def fact(self, key: str):
         """A fact about the model file recorded earlier by `remember` (None if none): the folder is private to
-        this user and the record names the full sha256 of the bytes it describes, which the caller verified."""
+        this user and the record names the full sha256 of the bytes it describes."""
+        return self._facts().get(key)
+
+    def _facts(self) -> dict:
         try:
             fd = os.open(self.name + FACTS_SUFFIX, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
                          dir_fd=self.dir_fd)
         except OSError:
-            return None
+            return {}
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
+                return {}
             facts = json.loads(os.read(fd, 4096))
         except (OSError, ValueError):
-            return None
+            return {}
         finally:
             os.close(fd)
         if not isinstance(facts, dict) or facts.get("model_sha256") != self.model_sha256:
-            return None
-        return facts.get(key)
+            return {}
+        return facts
 
     def remember(self, key: str, value) -> None:
         """Records a fact about the verified model file beside its cache (written whole, then renamed)."""
-        facts = {"model_sha256": self.model_sha256, key: value}
+        facts = {"model_sha256": self.model_sha256, **self._facts(), key: value}
         tmp = f".{self.name}{FACTS_SUFFIX}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
@@ -212,6 +208,12 @@ class _Locked:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
+def stamp(st: os.stat_result) -> list[int]:
+    """What changes whenever a file is changed through the file system: its identity, size, mtime and ctime (a
+    write, truncate, rename or copy over it moves ctime, which no unprivileged call can set back)."""
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
 def _sha256_fd(fd: int) -> str:
     h = hashlib.sha256()
     os.lseek(fd, 0, os.SEEK_SET)
@@ -226,9 +228,12 @@ def _proc_path(dir_fd: int, folder: Path, name: str) -> str:
     return f"{_PROC_FD}/{dir_fd}/{name}" if _PROC_FD.is_dir() else str(folder / name)
 
 
-def acquire(artifacts: Path, file_sha256: str, cache_dir) -> tuple[WeightCache | None, list[str]]:
+def acquire(artifacts: Path, file_sha256: str, cache_dir, verify: str = "stamp") -> tuple[WeightCache | None, list[str]]:
     """The cache slot of a model file and the notes a caller should warn with: folders refused (and why), a cache
-    found corrupt or planted and rebuilt. (None, notes) when no folder can hold a cache."""
+    found corrupt or planted and rebuilt. (None, notes) when no folder can hold a cache.
+
+    `verify`: "stamp" hashes an existing cache in full when its stamp (identity, size, mtime, ctime) differs from
+    the one recorded when it was last hashed, "full" on every start."""
     notes: list[str] = []
     name = cache_name(file_sha256)
     for folder, parents in candidates(Path(artifacts), cache_dir):
@@ -238,7 +243,7 @@ def acquire(artifacts: Path, file_sha256: str, cache_dir) -> tuple[WeightCache |
             notes.append(f"weight cache folder refused: {e}")
             continue
         try:
-            slot = _slot(folder, dir_fd, name, notes)
+            slot = _slot(folder, dir_fd, name, notes, full=verify == "full")
             slot.model_sha256 = file_sha256
             return slot, notes
         except CacheRefused as e:
@@ -250,13 +255,19 @@ def acquire(artifacts: Path, file_sha256: str, cache_dir) -> tuple[WeightCache |
     return None, notes
 
 
-def _slot(folder: Path, dir_fd: int, name: str, notes: list[str]) -> WeightCache:
+def _slot(folder: Path, dir_fd: int, name: str, notes: list[str], full: bool) -> WeightCache:
     _remove_dead_temps(dir_fd, name)
     with _Locked(dir_fd):
         found = _open_existing(folder, dir_fd, name, notes)
     if found is not None:
         fd, record, st = found
-        if record is not None and record.get("bytes") == st.st_size and record.get("sha256") == _sha256_fd(fd):
+        verified = record is not None and record.get("bytes") == st.st_size and (
+            (not full and record.get("stamp") == stamp(st)) or record.get("sha256") == _sha256_fd(fd))
+        if verified:
+            if record.get("stamp") != stamp(st):  # hashed (a copy, a restore): the next start needs no hash
+                with _Locked(dir_fd):
+                    if os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_ino == st.st_ino:
+                        _write_record(dir_fd, name, {**record, "stamp": stamp(st)})
             return WeightCache(folder, dir_fd, name, f"{_PROC_FD}/{fd}" if _PROC_FD.is_dir() else str(folder / name),
                                building=False, notes=notes, _file_fd=fd)
         os.close(fd)
@@ -312,6 +323,18 @@ def _unlink_quiet(name: str, dir_fd: int) -> None:
         os.unlink(name, dir_fd=dir_fd)
     except OSError:
         pass
+
+
+def _write_record(dir_fd: int, name: str, record: dict) -> None:
+    """`<name>.sha256`, written whole under a temporary name and renamed (the caller holds the folder's lock)."""
+    tmp = f".{name}{RECORD_SUFFIX}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
+    try:
+        os.write(fd, json.dumps(record).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(tmp, name + RECORD_SUFFIX, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
 
 
 def _remove_dead_temps(dir_fd: int, name: str) -> None:

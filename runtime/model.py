@@ -95,7 +95,7 @@ class GLiNERLiteRT:
     def from_pretrained(
         cls, model_dir: str | Path, precision: str = "fp32", num_threads: int | None = None,
         window_overlap: int | None = None, cache_dir: str | Path | bool | None = None, load: str = "mmap",
-        max_seq_len: int | None = None, span_scoring: bool | None = None,
+        max_seq_len: int | None = None, span_scoring: bool | None = None, verify: str = "stamp",
     ) -> "GLiNERLiteRT":
         """Open a folder written by `python -m convert`.
 
@@ -117,11 +117,15 @@ class GLiNERLiteRT:
             span_scoring: None (default): where the folder has the span graphs (a bundle does), more than
                 config.max_types labels take one text pass scored on the host, fewer the seed's logits graph;
                 True: the span path at every label count; False: the seed's text graph, once per max_types labels.
+            verify: "stamp" (default): a model file and its weight cache are hashed in full when first seen and
+                whenever their stamp (inode, size, mtime, ctime: any change through the file system) differs from
+                the one recorded in the private cache folder; "full": hashed on every start.
         """
         p = Precision.parse(precision) if isinstance(precision, str) else precision
         if not isinstance(p, Precision):
             raise ValueError(f"precision must be one of {', '.join(x.suffix for x in Precision)}, got {precision!r}")
-        return cls(Artifacts(model_dir, p, num_threads, cache_dir=cache_dir, load=load), window_overlap=window_overlap,
+        return cls(Artifacts(model_dir, p, num_threads, cache_dir=cache_dir, load=load, verify=verify),
+                   window_overlap=window_overlap,
                    max_seq_len=max_seq_len, span_scoring=span_scoring)
 
     # ------------------------------------------------------------------ prediction

@@ -59,10 +59,14 @@ def test_default_cache_is_written_beside_the_artifacts_with_its_digest_and_reuse
     assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name, cache.name + FACTS_SUFFIX,
                                                                cache.name + RECORD_SUFFIX]
     (art,) = json.loads((bundle / "manifest.json").read_text())["artifacts"].values()
-    assert json.loads((cache.parent / (cache.name + FACTS_SUFFIX)).read_text()) == {
-        "model_sha256": art["sha256"], "precision": "fp32"}
+    facts = json.loads((cache.parent / (cache.name + FACTS_SUFFIX)).read_text())
+    model = os.stat(bundle / art["file"])
+    assert facts == {"model_sha256": art["sha256"], "precision": "fp32", "model_stamp": [
+        model.st_dev, model.st_ino, model.st_size, model.st_mtime_ns, model.st_ctime_ns]}
     record = json.loads((cache.parent / (cache.name + RECORD_SUFFIX)).read_text())
-    assert record == {"sha256": _sha256(cache), "bytes": cache.stat().st_size} and record["bytes"] > 0
+    st = cache.stat()
+    assert record == {"sha256": _sha256(cache), "bytes": st.st_size, "stamp": [
+        st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]} and record["bytes"] > 0
     assert cache.parent.stat().st_mode & 0o077 == 0  # private to this user
     stamp = cache.stat().st_mtime_ns
     again, warned = _predict(bundle)
@@ -241,5 +245,35 @@ def test_concurrent_first_starts_never_use_a_cache_still_being_written(bundle):
             assert json.loads(out) == [clean] * 5
         cache = _cache(bundle)
         record = json.loads((cache.parent / (cache.name + RECORD_SUFFIX)).read_text())
-        assert record == {"sha256": _sha256(cache), "bytes": cache.stat().st_size}
+        assert {k: record[k] for k in ("sha256", "bytes")} == {"sha256": _sha256(cache), "bytes": cache.stat().st_size}
         assert not [p for p in cache.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_stamps_spare_the_hash_until_a_file_changes(bundle, monkeypatch):
+    """verify="stamp": a model file and its cache hashed once are not hashed again while their stamps hold; a write
+    to either (even one that puts the same bytes back) makes the next start hash it in full; verify="full" hashes
+    every time."""
+    import runtime.artifacts as artifacts
+    import runtime.cache as cache_mod
+
+    calls = {"model": 0, "cache": 0}
+    model_hash, cache_hash = artifacts.sha256_stream, cache_mod._sha256_fd
+    monkeypatch.setattr(artifacts, "sha256_stream", lambda *a: calls.__setitem__("model", calls["model"] + 1)
+                        or model_hash(*a))
+    monkeypatch.setattr(cache_mod, "_sha256_fd", lambda *a: calls.__setitem__("cache", calls["cache"] + 1)
+                        or cache_hash(*a))
+    first, _ = _predict(bundle)
+    assert calls == {"model": 1, "cache": 1}  # the model verified; the cache hashed once, when it was recorded
+    again, _ = _predict(bundle)
+    assert again == first and calls == {"model": 1, "cache": 1}
+    (art,) = json.loads((bundle / "manifest.json").read_text())["artifacts"].values()
+    model = bundle / art["file"]
+    model.write_bytes(model.read_bytes())  # same bytes, new mtime and ctime
+    _predict(bundle)
+    assert calls == {"model": 2, "cache": 1}
+    cache = _cache(bundle)
+    cache.write_bytes(cache.read_bytes())
+    _predict(bundle)
+    assert calls == {"model": 2, "cache": 2}
+    _predict(bundle, verify="full")
+    assert calls == {"model": 3, "cache": 3}
