@@ -1,6 +1,6 @@
 """Cold start: what an app's first call costs in a fresh process, with the weight cache already on disk.
 
-    python -m scripts.bench.cold_start --artifacts build/base-random-litert [--precision int8] [--runs 5]
+    python -m scripts.bench.cold_start --artifacts build/base-random-litert build/base-random-phone [--runs 5]
     python -m scripts.bench.cold_start --render-only docs/bench-cold-start-base-random.json
 
 Each run is a fresh process: `from_pretrained`, then a 10-word `predict_entities` with three labels (time to
@@ -35,10 +35,11 @@ from runtime import GLiNERLiteRT
 import ai_edge_litert.compiled_model  # what the first call would import
 t1 = time.perf_counter()
 m = GLiNERLiteRT.from_pretrained(sys.argv[1], sys.argv[2], num_threads=int(sys.argv[3]), verify=sys.argv[4])
+labels = m.load_bank(sys.argv[7]) if len(sys.argv) > 7 else json.loads(sys.argv[6])
 t2 = time.perf_counter()
-ents = m.predict_entities(sys.argv[5], json.loads(sys.argv[6]))
+ents = m.predict_entities(sys.argv[5], labels)
 t3 = time.perf_counter()
-m.predict_entities(sys.argv[5], json.loads(sys.argv[6]))
+m.predict_entities(sys.argv[5], labels)
 t4 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "from_pretrained_s": t2 - t1, "first_predict_s": t3 - t2,
                   "time_to_first_entities_s": t3 - t1, "warm_predict_s": t4 - t3, "entities": len(ents),
@@ -92,17 +93,26 @@ def measure(artifacts: Path, precision: str, threads: int, runs: int) -> dict:
     art = next(a for a in man.artifacts.values() if a.precision.suffix == precision and a.layout.value == "bundle")
     app = [str(artifacts), precision, str(threads)]
     build = _child(_APP, app + ["stamp", TEXT, json.dumps(LABELS)])  # builds and records the cache if absent
-    rows = {mode: [] for mode in ("stamp", "full")}
-    for _ in range(runs):  # interleaved: drift on a shared machine touches both modes alike
-        for mode in rows:
-            rows[mode].append(_child(_APP, app + [mode, TEXT, json.dumps(LABELS)]))
+    import tempfile
+
+    from runtime import GLiNERLiteRT
+
+    bank = Path(tempfile.mkdtemp(prefix="cold-start-")) / "labels.npz"
+    GLiNERLiteRT.from_pretrained(artifacts, precision, num_threads=threads).build_bank(LABELS).save(bank)
+    modes = {"stamp": ["stamp"], "full": ["full"], "stamp, bank": ["stamp"]}
+    rows = {mode: [] for mode in modes}
+    for _ in range(runs):  # interleaved: drift on a shared machine touches every mode alike
+        for mode, args in modes.items():
+            extra = [str(bank)] if "bank" in mode else []
+            rows[mode].append(_child(_APP, app + args + [TEXT, json.dumps(LABELS)] + extra))
     cache = artifacts / weight_cache.CACHE_DIRNAME / weight_cache.cache_name(art.sha256)
     pieces = [_child(_PIECES, [str(artifacts / art.file), str(cache), str(threads)]) for _ in range(runs)]
     return {
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": describe_machine(),
         "load_avg_end": list(os.getloadavg()), "artifacts": str(artifacts), "precision": precision,
         "threads": threads, "runs": runs, "text": TEXT, "labels": LABELS, "file": art.file, "file_bytes": art.bytes,
-        "cache_bytes": cache.stat().st_size, "first_process": build, "processes": rows, "pieces": pieces,
+        "signatures": [g.signature for g in art.graphs], "cache_bytes": cache.stat().st_size,
+        "first_process": build, "processes": rows, "pieces": pieces,
     }
 
 
@@ -110,16 +120,22 @@ def _med(rows: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
 
-def render(b: dict) -> str:
-    """The Markdown for docs/PHONE.md's cold-start section."""
+def render(doc: dict) -> str:
+    """The Markdown for docs/PHONE.md's cold-start section: one table pair per bundle measured."""
+    return "\n\n".join(_render_bundle(b, doc["json"]) for b in doc["bundles"])
+
+
+def _render_bundle(b: dict, source: str) -> str:
     p = b["processes"]
     ms = lambda s: f"{s * 1e3:.0f}"  # noqa: E731
     lines = [
-        "| verify | import | `from_pretrained` | first `predict_entities` | time to first entities | warm call | "
-        "peak RSS MiB |", "|---|---:|---:|---:|---:|---:|---:|"]
-    for mode in ("stamp", "full"):
-        rows = p[mode]
-        lines.append(f"| `{mode}` | {ms(_med(rows, 'import_s'))} | {ms(_med(rows, 'from_pretrained_s'))} | "
+        f"**`{b['artifacts']}`**: {len(b['signatures'])} signatures ({', '.join(b['signatures'])}), "
+        f"{b['file_bytes'] / 1e6:.0f} MB.", "",
+        "| verify, labels | import | `from_pretrained` | first `predict_entities` | time to first entities | "
+        "warm call | peak RSS MiB |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for mode, rows in p.items():
+        name = f"`{mode.split(',')[0]}`, " + ("a saved bank (`load_bank`)" if "bank" in mode else "typed")
+        lines.append(f"| {name} | {ms(_med(rows, 'import_s'))} | {ms(_med(rows, 'from_pretrained_s'))} | "
                      f"{ms(_med(rows, 'first_predict_s'))} | **{ms(_med(rows, 'time_to_first_entities_s'))}** | "
                      f"{ms(_med(rows, 'warm_predict_s'))} | {_med(rows, 'peak_rss_bytes') / 2**20:.0f} |")
     pc = b["pieces"]
@@ -136,8 +152,8 @@ def render(b: dict) -> str:
               f"{ms(b['first_process']['first_predict_s'])} ms); a {len(b['text'].split())}-word text, "
               f"{len(b['labels'])} labels. Measured {b['created'][:10]} on {m['cpu']} ({m['logical_cpus']} logical "
               f"CPUs; SIMD {', '.join(m['simd']) or '-'}; load average at the end "
-              f"{', '.join(f'{x:.2f}' for x in b['load_avg_end'])}). Source: `docs/"
-              f"{Path(b.get('json', 'bench-cold-start.json')).name}`, `python -m scripts.bench.cold_start`."]
+              f"{', '.join(f'{x:.2f}' for x in b['load_avg_end'])}). Source: `docs/{source}`, "
+              "`python -m scripts.bench.cold_start`."]
     return "\n".join(lines)
 
 
@@ -154,7 +170,7 @@ def write_doc(b: dict, doc: Path = DOC) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m scripts.bench.cold_start", description=__doc__.splitlines()[0])
-    ap.add_argument("--artifacts", type=Path)
+    ap.add_argument("--artifacts", type=Path, nargs="+", help="bundle folders, measured one after the other")
     ap.add_argument("--precision", default="int8")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=5)
@@ -166,8 +182,7 @@ def main(argv=None) -> int:
         return 0
     if a.artifacts is None or a.runs < 1:
         ap.error("--artifacts is required and --runs must be at least 1 (or --render-only JSON)")
-    b = measure(a.artifacts, a.precision, a.threads, a.runs)
-    b["json"] = a.json.name
+    b = {"json": a.json.name, "bundles": [measure(f, a.precision, a.threads, a.runs) for f in a.artifacts]}
     from common.files import atomic_write_bytes
 
     atomic_write_bytes(a.json, (json.dumps(b, indent=2) + "\n").encode())
