@@ -161,3 +161,29 @@ def writable_dir(folder: Path) -> OSError | None:
         return None
     except OSError as e:
         return e
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shown_path(path: str | os.PathLike) -> str:
+    """A path as committed documents and reports may show it: relative to the repository when inside it, else
+    its last two parts after '…/' (a reader learns which folder, never this machine's layout or user)."""
+    if not os.path.isabs(path) and not os.path.exists(path):
+        return str(path)  # a hub id, or a name that is not a path here
+    p = Path(os.path.abspath(path))
+    try:
+        return p.relative_to(REPO_ROOT).as_posix() or "."
+    except ValueError:
+        parts = p.parts[-2:]
+        return "…/" + "/".join(parts)
+
+
+def shown_argv(argv) -> list[str]:
+    """A command line as documents show it: every absolute path in it (also after `name=`) through shown_path."""
+    def one(a: str) -> str:
+        if os.path.isabs(a):
+            return shown_path(a)
+        k, eq, v = a.partition("=")
+        return f"{k}={shown_path(v)}" if eq and os.path.isabs(v) else a
+    return [one(a) for a in map(str, argv)]

@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common.files import shown_argv  # noqa: E402  (after the path insert: run as a file too)
+
 MEMBERS = ("edge", "small", "base", "large")
 SEQ_LENS = (256, 1024)
 PRECISIONS = ("fp32", "int8")
@@ -86,7 +88,7 @@ def run_member(a) -> int:
     out = {"member": a.member, "card_parameters": card, "gliner_hidden": a.gliner_hidden or hidden,
            "text_encoder": text, "labels_encoder": labels_cfg, "seq_lens": list(a.seq_lens), "threads": a.threads,
            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-           "command": ["python", "-m", "scripts.family", *sys.argv[1:]]}
+           "command": ["python", "-m", "scripts.family", *shown_argv(sys.argv[1:])]}
     py = sys.executable
     if not (model / "model.safetensors").is_file():
         cmd = [py, "scripts/build_fixtures.py", f"{a.member}-random", "--out", str(model)]
@@ -220,7 +222,7 @@ def compare(a) -> int:
             times.setdefault(key, []).append((time.perf_counter() - t) * 1e3)
     out = {"threads": a.threads, "rounds": a.rounds, "labels": len(LABELS),
            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-           "command": ["python", "-m", "scripts.family", *sys.argv[1:]],
+           "command": ["python", "-m", "scripts.family", *shown_argv(sys.argv[1:])],
            "latency_ms": [{"member": n, "precision": p, "seq_len": s, "median": round(statistics.median(v), 2),
                            "min": round(min(v), 2), "max": round(max(v), 2)} for (n, p, s), v in times.items()]}
     from common.files import atomic_write_bytes

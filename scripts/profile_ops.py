@@ -43,6 +43,7 @@ import numpy as np
 
 if __package__ in (None, ""):  # run as `python scripts/profile_ops.py`: the repository root is not on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common.files import shown_path  # noqa: E402
 from scripts.litert_capi import (  # noqa: E402 - the C API bindings, their own module
     ELEMENT_DTYPES, EV_DEFAULT, EV_DELEGATE_PROFILED, EV_OPERATOR, HW_CPU, LOCK_WRITE, P, STATUS_OK,
     LiteRtRankedTensorType, ProfiledEventData, _NO_DELETE, litert_lib_path, load_lib,
@@ -350,8 +351,8 @@ def profile(model: Path, signature: str | None = None, threads: int = 1, runs: i
         for _ in range(warmup):  # first runs pay for XNNPACK packing and allocation
             prof.run()
         result = summarize([prof.profiled_run() for _ in range(runs)], prof.op_names, stat)
-        result.update(model=str(model), signature=prof.signature_key, threads=threads, warmup=warmup,
-                      inputs=prof.input_specs, lib=str(litert_lib_path()))
+        result.update(model=shown_path(model), signature=prof.signature_key, threads=threads, warmup=warmup,
+                      inputs=prof.input_specs, lib=shown_path(litert_lib_path()))
         return result
     finally:
         prof.close()

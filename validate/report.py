@@ -8,7 +8,7 @@ import shlex
 from dataclasses import asdict
 from pathlib import Path
 
-from common.files import atomic_write_bytes
+from common.files import atomic_write_bytes, shown_path
 from common.manifest import Manifest
 from common.variants import Layout, Variant
 from validate.harness import Result, app_variants
@@ -50,8 +50,8 @@ def build(results: list[Result], meta: dict, *, model: str, artifacts: Path, man
         "suite_version": SUITE_VERSION,
         "thresholds": list(thresholds),
         "judge_int8_entities": judge_entities,
-        "model": model,
-        "artifacts": str(artifacts),
+        "model": shown_path(model),
+        "artifacts": shown_path(artifacts),
         "source": manifest.source,
         "environment": {"tools": tools, "machine": platform.machine(), "python": platform.python_version()},
         "meta": meta,

@@ -112,7 +112,9 @@ def main(argv=None) -> int:
     # Fork-safety of the tokenizers' thread pool: the bench starts child processes (peak RSS).
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args.offline = hub_offline()
-    bench = run_bench(args, command=" ".join(["python -m scripts.bench", *argv]))
+    from common.files import shown_argv
+
+    bench = run_bench(args, command=" ".join(["python -m scripts.bench", *shown_argv(argv)]))
     write(args.out or Path(args.artifacts) / "bench.json", json.dumps(bench, indent=2) + "\n")
     if doc is not None:
         write(doc, render_markdown(bench))

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common.files import shown_path
+
 ROOT = Path(__file__).resolve().parents[2]
 LABEL_COUNTS = (25, 1000, 10000)
 SEED_PATH_COUNTS = (25, 1000)  # the seed's path at 10,000 labels is 400 text passes per call
@@ -153,7 +155,7 @@ def measure(args) -> dict:
                                         span_scoring=False)
     text = first_words(split_words, " ".join(suite_texts()), TEXT_WORDS)
     prepared = rt.prepare(text)
-    out = {"name": args.name, "artifacts": str(args.artifacts), "precision": args.precision, "threads": args.threads,
+    out = {"name": args.name, "artifacts": shown_path(args.artifacts), "precision": args.precision, "threads": args.threads,
            "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
            # Host scoring keeps one candidate per span without multi_label (runtime.scoring, best_label_only).
            "candidates": "best label per span",

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from common.files import shown_path
+
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = ["person", "organization", "location", "date", "money", "product", "event", "disease"]
 # Token targets of the bucket-touching texts: 64 ... 2048 of the bundle's ladder, each ~80% full.
@@ -138,7 +140,7 @@ def measure(configs: list[dict], precision: str, threads: int, runs: int) -> dic
         row["cache_bytes"] = sum(p.stat().st_size for p in cache.glob("*")) if cache.is_dir() else 0
         row["runs"]["e2e"] = run_child(Path(c["repo"]), art, precision, threads, c["kwargs"],
                                        [t["text"] for t in e2e_texts], runs)
-        rows.append(row)
+        rows.append({**row, "repo": shown_path(c["repo"]), "artifacts": shown_path(c["artifacts"])})
     strip = lambda ts: [{k: v for k, v in t.items() if k != "text"} for t in ts]  # noqa: E731
     return {"schema": 1, "precision": precision, "threads": threads, "runs": runs, "labels": len(LABELS),
             "machine": describe_machine(), "bucket_texts": strip(bucket_texts), "e2e_texts": strip(e2e_texts),
@@ -166,7 +168,8 @@ def render(b: dict) -> str:
     for c in cfgs:
         kw = ", ".join(f"{k}={v}" for k, v in c["kwargs"].items()) or "defaults"
         size = sum(c["sizes"].values()) / 1e6
-        out.append(f"- **{c['name']}**: runtime of `{c['repo']}` on `{c['artifacts']}` ({kw}); "
+        repo = "this repository" if c["repo"] == "." else f"`{c['repo']}`"
+        out.append(f"- **{c['name']}**: runtime of {repo} on `{c['artifacts']}` ({kw}); "
                    f"{len(c['sizes'])} .tflite file(s), {size:,.1f} MB; weight cache left on disk "
                    f"{c['cache_bytes'] / 1e6:,.1f} MB")
     bt = b["bucket_texts"]

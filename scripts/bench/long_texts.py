@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from common.files import shown_path
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -224,7 +226,7 @@ def measure(a) -> dict:
 
     bundle = a.artifacts / bundle_file_name(Precision.parse(a.precision))
     live = {str(s): live_peak_bytes(bundle, f"text_encoder_seq{s}") for s in sorted({max(r["buckets"]) for r in rows})}
-    out = {"schema": 1, "artifacts": str(a.artifacts), "precision": a.precision, "threads": a.threads,
+    out = {"schema": 1, "artifacts": shown_path(a.artifacts), "precision": a.precision, "threads": a.threads,
            "warm_runs": WARM_RUNS, "machine": describe_machine(), "rows": rows, "live_peak": live}
     if a.baseline:
         name, _, where = a.baseline.partition("=")
@@ -236,7 +238,7 @@ def measure(a) -> dict:
             r = run(Path(artifacts).resolve(), a.precision, a.threads, None, t["text"], baseline_repo=repo)
             base.append({"tokens": t["tokens"], "words": t["words"], **r})
             print(base[-1], flush=True)
-        out["baseline"] = {"name": name, "repo": repo, "artifacts": artifacts, "rows": base}
+        out["baseline"] = {"name": name, "repo": shown_path(repo), "artifacts": shown_path(artifacts), "rows": base}
     if a.fp32:
         from common import manifest as mf
 

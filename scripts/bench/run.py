@@ -91,6 +91,7 @@ def run_bench(args, command: str) -> dict:
     import numpy as np
 
     from common import manifest as mf
+    from common.files import shown_path
     from common.machine import TOOLS, describe_machine, tool_versions
     from upstream.source import load_model, resolve
 
@@ -146,8 +147,8 @@ def run_bench(args, command: str) -> dict:
         "machine": machine,
         "tools": tool_versions(TOOLS + BENCH_TOOLS),
         "model": {
-            "source": str(args.model),
-            "artifacts": str(artifacts),
+            "source": shown_path(args.model),
+            "artifacts": shown_path(artifacts),
             "weights_sha256": converted_from,
             "config": asdict(manifest.config),
         },
