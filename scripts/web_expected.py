@@ -177,7 +177,7 @@ def hostile(models: dict) -> dict:
             "long": entities16(text, model.predict_entities(text, list(CORE_LABELS))),
             "many": entities16(EXTRA_TEXTS[2], model.predict_entities(EXTRA_TEXTS[2], labels, threshold=0.5)),
         }
-    return {"long_text_chars": len(text), "many_labels": len(labels), "results": out}
+    return {"long_text_chars": len(text), "many_labels": len(labels), "results": out, "text": text}
 
 
 def main(argv=None) -> int:
@@ -209,7 +209,9 @@ def main(argv=None) -> int:
         z.writestr("meta.npy", _npy(good["meta"]))
     (args.out / "bank-edited.npz").write_bytes(buf.getvalue())
     (args.out / "browser.json").write_text(json.dumps(browser(models, args.out), ensure_ascii=False))
-    (args.out / "hostile.json").write_text(json.dumps(hostile(models), ensure_ascii=False))
+    h = hostile(models)
+    (args.out / "hostile-text.txt").write_text(h.pop("text"), encoding="utf-8")
+    (args.out / "hostile.json").write_text(json.dumps(h, ensure_ascii=False))
     print(f"wrote {args.out}")
     return 0
 

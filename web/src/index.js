@@ -14,6 +14,7 @@ import { buildLabelsInputs, buildTextInputs } from "./inputs.js";
 import { BULK_LABEL_ROWS, contract, readManifest, tensorDifferences } from "./manifest.js";
 import { allFinite, scoreCandidates } from "./scoring.js";
 import { sha256Hex } from "./sha256.js";
+import { weightsPrecision } from "./tflite.js";
 import { WordsTokenizer } from "./tokenizer.js";
 import { defaultOverlap, planSmallestBuckets, tokensPerWord } from "./windows.js";
 import { checkUnicode, isSpaceChar, splitWords } from "./words.js";
@@ -206,6 +207,15 @@ export class GLiNER {
     const got = await sha256Hex(bytes);
     if (got !== art.sha256) {
       throw new ArtifactError(`${url}: sha256 ${got.slice(0, 16)}... does not match the manifest's ${art.sha256.slice(0, 16)}... (${where}.sha256): the file is corrupt or was replaced; re-download or restore the file, or reconvert with \`python -m convert ... --force\``);
+    }
+    let found;
+    try {
+      found = weightsPrecision(bytes);
+    } catch (e) {
+      throw new ArtifactError(`${url} is not a .tflite file (${e.message}); restore the file or reconvert with \`python -m convert ... --force\``);
+    }
+    if (found !== art.precision) {
+      throw new ArtifactError(`${url} holds ${found} weights but the manifest's ${where}.precision says ${art.precision}: the file is another precision's graph (its sha256 in the manifest was updated to match); restore the ${art.precision} file or reconvert with \`python -m convert ... --force\``);
     }
     this.engine = await Engine.create(bytes, this.accelerator, url);
     const want = art.graphs.map((g) => g.signature).sort();

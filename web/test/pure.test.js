@@ -55,3 +55,9 @@ test("decoding equals runtime/decoding.py decode_spans (flat, nested, multi-labe
     got.forEach((s, i) => assert.ok(Math.abs(s[3] - c.spans[i][3]) <= 3e-7, `score ${s[3]} vs ${c.spans[i][3]}`));
   }
 });
+
+test("weightsPrecision reads the precision of each bundle from its flatbuffer", async () => {
+  const { weightsPrecision } = await import("../src/tflite.js");
+  for (const p of ["fp32", "int8"]) assert.equal(weightsPrecision(new Uint8Array(readFileSync(`${ARTIFACTS}/gliner_bi_${p}.tflite`))), p);
+  assert.throws(() => weightsPrecision(new Uint8Array(64)), /TFL3/);
+});
