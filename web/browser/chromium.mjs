@@ -24,5 +24,5 @@ export async function launch(extraArgs = [], { gpu = false } = {}) {
       rmSync(profile, { recursive: true, force: true });
     },
   };
-  return { browser, page, context };
+  return { browser, page, context, profile };
 }

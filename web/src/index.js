@@ -279,6 +279,12 @@ export class GLiNER {
 
   // ---------------------------------------------------------------------------------------------- labels
 
+  /** Forget every cached label embedding and prompt (the next call runs the labels encoder again). */
+  clearLabelCache() {
+    this._labelCache.clear();
+    this._prompts = new WeakMap();
+  }
+
   /** Label embeddings [N * hidden] (Float32Array) from the labels encoder, 128 rows a call where the bulk graph is;
    * cached by the label list. */
   async encodeLabels(labels) {
