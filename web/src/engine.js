@@ -11,12 +11,13 @@ let loadedWith = null;
 export const DEFAULT_WASM_URL = new URL("../node_modules/@litertjs/core/wasm/", import.meta.url).href;
 
 /** Load LiteRT.js once per page; `threads` only where SharedArrayBuffer exists (a cross-origin-isolated page). */
-export function ensureLiteRt(wasmUrl = DEFAULT_WASM_URL, threads = undefined) {
+export function ensureLiteRt(wasmUrl = DEFAULT_WASM_URL, threads = undefined, jspi = false) {
   const can = Boolean(globalThis.crossOriginIsolated) && typeof SharedArrayBuffer !== "undefined";
   const use = threads === undefined ? can : Boolean(threads) && can;
   if (!loading) {
-    loadedWith = { wasmUrl, threads: use };
-    loading = loadLiteRt(wasmUrl, { threads: use });
+    // JSPI (JavaScript promise integration): the build WebGPU needs where a graph falls back to the CPU.
+    loadedWith = { wasmUrl, threads: use && !jspi, jspi: Boolean(jspi) };
+    loading = loadLiteRt(wasmUrl, jspi ? { jspi: true } : { threads: use });
   }
   return loading.then(() => loadedWith);
 }
@@ -38,6 +39,11 @@ export class Engine {
       throw new ArtifactError(`${file}: LiteRT.js could not load it on ${accelerator} (${e?.message ?? e})`);
     }
     return new Engine(model, accelerator, file);
+  }
+
+  /** Whether LiteRT.js runs every op of the model on its accelerator. */
+  get fullyAccelerated() {
+    return this.model.isFullyAccelerated;
   }
 
   get signatures() {

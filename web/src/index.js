@@ -63,13 +63,13 @@ export class GLiNER {
   /**
    * Load a folder served at `folderUrl` (manifest.json, gliner_bi_{precision}.tflite, text_tokenizer/,
    * labels_tokenizer/). Options: precision ("fp32", "int8" or "int8w"), accelerator ("wasm" or "webgpu"), threads
-   * (default: when the page is cross-origin isolated), wasmUrl (LiteRT.js's wasm folder), windowOverlap,
+   * (default: when the page is cross-origin isolated), jspi (LiteRT.js's JSPI build, first load of the page only), wasmUrl (LiteRT.js's wasm folder), windowOverlap,
    * spanScoring (null: the span graphs for more than max_types labels; true / false), fetch.
    */
   static async load(folderUrl, options = {}) {
     const {
       precision = "fp32", accelerator = "wasm", threads = undefined, wasmUrl = DEFAULT_WASM_URL,
-      windowOverlap = null, spanScoring = null, fetch: fetchFn = globalThis.fetch.bind(globalThis),
+      windowOverlap = null, spanScoring = null, fetch: fetchFn = globalThis.fetch.bind(globalThis), jspi = false,
     } = options;
     if (!PRECISIONS.includes(precision)) throw new InputError(`precision must be one of ${PRECISIONS.join(", ")}, got ${JSON.stringify(precision)}`);
     if (accelerator !== "wasm" && accelerator !== "webgpu") throw new InputError(`accelerator must be "wasm" or "webgpu", got ${JSON.stringify(accelerator)}`);
@@ -89,7 +89,7 @@ export class GLiNER {
     const model = new GLiNER(base, manifest, precision, accelerator, fetchFn);
     model._checkFolder(windowOverlap, spanScoring);
     await model._loadTokenizers();
-    model.litert = await ensureLiteRt(wasmUrl, threads);
+    model.litert = await ensureLiteRt(wasmUrl, threads, jspi);
     await model._loadEngine();
     model.timings = { loadMs: performance.now() - t0 };
     return model;
