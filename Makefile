@@ -32,6 +32,7 @@ TEST_WORKERS ?= 2
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+	$(MAKE) test-web
 
 # Full-size conversions take up to 5 GB each: one process, never two at once.
 test-slow: $(STAMP)
@@ -63,3 +64,31 @@ bench: $(STAMP)
 
 clean:
 	rm -rf build
+
+# ---------------------------------------------------------------------------------------------- the web runtime
+# web/: the LiteRT.js runtime (docs/WEB.md). test-web installs what it needs (npm ci; Debian's chromium when
+# /usr/bin/chromium is missing, or fails naming the command), converts tiny-trained as a web bundle and as the
+# seed's int64 files (refused by the web runtime), writes the Python runtime's answers, runs node --test on the pure
+# modules, then drives headless Chromium through the demo page (web/browser/run.mjs; screenshot docs/web-demo.png).
+WEB_TINY := build/tiny-trained-web
+WEB_PORT ?= 8321
+CHROMIUM ?= /usr/bin/chromium
+.PHONY: web web-deps test-web web-bench
+
+web-deps:
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -q && apt-get install -y -q chromium; } \
+		|| { echo "error: no browser at $(CHROMIUM): install Debian's with: sudo apt-get install -y chromium" >&2; exit 1; }
+	@test -x $(CHROMIUM) || { echo "error: no browser at $(CHROMIUM): install Debian's with: sudo apt-get install -y chromium" >&2; exit 1; }
+
+test-web: $(STAMP) web-deps
+	$(BIN)/python -m convert --model $(TINY) --out $(WEB_TINY) --web --precisions fp32 int8
+	$(BIN)/python -m convert --model $(TINY) --out build/tiny-trained-seed --layout files --seq-lens 256 --precisions fp32
+	$(BIN)/python -m scripts.web_expected --artifacts $(WEB_TINY) --out build/web-expected
+	cd web && node --test test/
+	CHROMIUM=$(CHROMIUM) node web/browser/run.mjs --artifacts $(WEB_TINY)
+
+# Serves the repository with COOP/COEP (wasm threads) and prints the demo's URL; `make test-web` (or the convert line
+# above) writes the tiny-trained web bundle it opens by default.
+web: web-deps
+	node web/serve.mjs --port $(WEB_PORT)
