@@ -92,3 +92,12 @@ test-web: $(STAMP) web-deps
 # above) writes the tiny-trained web bundle it opens by default.
 web: web-deps
 	node web/serve.mjs --port $(WEB_PORT)
+
+# The GPU accelerator's software adapter (mesa 25's lavapipe from bookworm-backports, unpacked into build/gpu-adapter,
+# never installed over the system's): scripts/gpu_adapter.sh; `python -m validate --gpu` and tests/test_gpu.py use it.
+GPU_ADAPTER := build/gpu-adapter
+.PHONY: gpu-adapter
+gpu-adapter: $(GPU_ADAPTER)/lvp_icd.json
+
+$(GPU_ADAPTER)/lvp_icd.json: scripts/gpu_adapter.sh
+	sh scripts/gpu_adapter.sh $(GPU_ADAPTER)

@@ -298,6 +298,10 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
                   "Run `python -m validate` again; it regenerates this card."]
     else:
         lines += _numbers(report)
+        if report.get("gpu"):
+            from validate.gpu_report import card_lines
+
+            lines += card_lines(report["gpu"])
     lines += [
         "",
         "## Usage",
