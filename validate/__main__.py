@@ -23,6 +23,11 @@ def parser() -> argparse.ArgumentParser:
                    "for full-size models, whose largest buckets take seconds per call")
     p.add_argument("--random-weights", action="store_true",
                    help="the model has random weights: report int8 entity F1 but do not judge it (scores sit near 0.5)")
+    p.add_argument("--arm64", action="store_true",
+                   help="also run the runtime under qemu on aarch64 kernels against x86 and upstream (validate/arm64.py; "
+                   "the environment from `python -m scripts.arm64_env`)")
+    p.add_argument("--arm64-env", type=Path, default=Path(__file__).resolve().parent.parent / ".arm64",
+                   help="the aarch64 environment's folder (default: %(default)s)")
     return p
 
 
@@ -94,6 +99,14 @@ def main(argv=None) -> int:
     rep = report.build(results, meta, model=args.model, artifacts=args.artifacts, manifest=man,
                        thresholds=args.thresholds, judge_entities=not args.random_weights,
                        run_args=run_args(args), report_dir=out, tools=tool_versions())
+    if args.arm64:
+        from validate import arm64
+
+        try:
+            rep["arm64"] = arm64.run(model, man, args.artifacts, args.thresholds, args.arm64_env,
+                                     judge_entities=not args.random_weights, num_threads=args.threads)
+        except arm64.Arm64Error as e:
+            rep["arm64"] = {"passed": False, "failures": [str(e)]}
     written = report.write(rep, out)
     print(f"report: {', '.join(str(p) for p in written)}")
     if out.resolve() == (args.artifacts / card.REPORT.parent).resolve():
@@ -105,7 +118,10 @@ def main(argv=None) -> int:
         for r in failing:
             print(f"  {r['variant']}: {'; '.join(r['failures'])}\n    reproduce: {r['reproduce']}", file=sys.stderr)
         return 1
-    print(f"all {len(rep['results'])} artifacts passed")
+    if "arm64" in rep and not rep["arm64"]["passed"]:
+        print("aarch64 check FAILED:\n" + "\n".join(f"  {f}" for f in rep["arm64"]["failures"]), file=sys.stderr)
+        return 1
+    print(f"all {len(rep['results'])} artifacts passed" + (" (and on aarch64 kernels)" if "arm64" in rep else ""))
     return 0
 
 
