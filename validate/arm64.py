@@ -173,7 +173,7 @@ def compare(precision: Precision, x86: dict, x86_raw: dict, arm: dict, arm_raw: 
 def import_problems(modules: dict, emu: Emulator) -> list[str]:
     """Modules the runtime imported that are none of: the standard library (the sysroot's python3.11 or built in),
     this repository's runtime and common, the aarch64 packages scripts/arm64_env.py unpacked."""
-    stdlib = str(emu.sysroot.resolve() / "usr/lib/python3.11")
+    stdlib = str((emu.sysroot / "usr/lib/python3.11").resolve())
     problems = []
     for name, path in modules.items():
         if name == "__main__":
@@ -201,11 +201,11 @@ def bundle_precisions(manifest) -> list[Precision]:
 
 def run(model, manifest, folder: Path, thresholds, env_dir: Path, cpus=CPUS, per_category: int = PER_CATEGORY,
         judge_entities: bool = True, num_threads: int = 2, log=print, emulator: Emulator | None = None,
-        items: list | None = None) -> dict:
-    """Runs the bundles' precisions on x86 and under qemu on each of `cpus`; returns report.json's arm64 section
-    (its `failures` empty when every run passed). Raises Arm64Error when the stage cannot run at all."""
+        items: list | None = None, precisions: list[Precision] | None = None) -> dict:
+    """Runs the bundles' precisions (or `precisions`) on x86 and under qemu on each of `cpus`; returns report.json's
+    arm64 section (its `failures` empty when every run passed). Raises Arm64Error when the stage cannot run."""
     emu = emulator or Emulator.from_dir(env_dir)
-    precisions = bundle_precisions(manifest)
+    precisions = precisions or bundle_precisions(manifest)
     if not precisions:
         raise Arm64Error(f"{folder} has no bundle: the aarch64 check runs the runtime, which opens bundles "
                          "(convert with --layout bundle)")
@@ -242,7 +242,10 @@ def run(model, manifest, folder: Path, thresholds, env_dir: Path, cpus=CPUS, per
             if arm["machine"] != "aarch64":
                 section["failures"].append(f"{cpu}: the probe ran on {arm['machine']}, not aarch64")
             problems = import_problems(arm["modules"], emu)
-            section.setdefault("imports", {})[cpu] = {"modules": sorted(arm["modules"]), "outside": problems}
+            site = str(emu.site.resolve()) + "/"
+            section.setdefault("imports", {})[cpu] = {
+                "packages": sorted(k for k, f in arm["modules"].items() if f and str(Path(f).resolve()).startswith(site)),
+                "outside": problems}
             if problems:
                 section["failures"].append(f"{cpu}: the runtime imported modules outside its packages: {problems}")
             for p in precisions:
