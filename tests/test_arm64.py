@@ -1,8 +1,9 @@
 """The runtime on aarch64 kernels under qemu (validate/arm64.py, scripts/arm64_env.py): it agrees with x86, an
 emulator known to be wrong is caught, and the weight cache and file checks hold on ARM as on x86.
 
-Marked `arm64` (`make test-arm64`, or `pytest -m arm64`): the first run downloads the environment into .arm64/
-(qemu, Debian's arm64 Python, the aarch64 wheels; ~200 MB) and every emulated start costs ~10 s.
+The emulated tests are marked `arm64` (`make test-arm64`, or `pytest -m arm64`): the first run downloads the
+environment into .arm64/ (qemu, Debian's arm64 Python, the aarch64 wheels; ~250 MB) and every emulated start costs
+~10 s. The comparison's verdicts and their rendering are tested without emulation, in the default run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from tests.conftest import ROOT, load_gliner
 
-pytestmark = pytest.mark.arm64
+arm64 = pytest.mark.arm64
 
 TEXT = {"id": "t", "text": "Maria Garcia joined Acme Corp in Paris on May 3, 2021 and paid 200 dollars.",
         "labels": ["person", "organization", "location", "date", "money"]}
@@ -86,6 +87,7 @@ def _entities(out: dict, prec: str = "fp32") -> dict:
             for k, per in out["precisions"][prec]["items"].items()}
 
 
+@arm64
 def test_the_pinned_qemu_and_an_arm_python(emu):
     from scripts.arm64_env import QEMU
 
@@ -98,6 +100,7 @@ def test_the_pinned_qemu_and_an_arm_python(emu):
     assert p.stdout.split()[0] == "aarch64"
 
 
+@arm64
 def test_arm_kernels_agree_with_x86(emu, tiny_trained_dir, tiny_trained_artifacts, few_items):
     """The stage on a few texts: fp32 entities equal x86's, quantized ones as good against upstream as x86's, the
     runtime imports only its packages; the section renders into report.md and the card."""
@@ -122,6 +125,7 @@ def test_arm_kernels_agree_with_x86(emu, tiny_trained_dir, tiny_trained_artifact
     assert arm64.card_lines(sec)[0].startswith("Checked on aarch64 kernels")
 
 
+@arm64
 def test_a_wrong_emulator_fails_the_check(emu, emu72, tiny_trained_dir, tiny_trained_artifacts, few_items, tmp_path):
     """Why qemu 10 is pinned: Debian 12's qemu 7.2 crashes LiteRT (it shows the x86 host's /proc/cpuinfo), and with
     an ARM cpuinfo its SME emulation (`-cpu max`) computes wrong int8 results; the check must fail on it, while the
@@ -148,6 +152,7 @@ def test_a_wrong_emulator_fails_the_check(emu, emu72, tiny_trained_dir, tiny_tra
     assert wrong["runs"][0]["vs_upstream"]["0.5"]["f1"] < 0.9
 
 
+@arm64
 def test_a_corrupt_weight_cache_is_rebuilt_under_qemu(emu, tiny_trained_artifacts, tmp_path):
     cache = tmp_path / "cache"
     job = _job(tiny_trained_artifacts, cache)
@@ -165,6 +170,7 @@ def test_a_corrupt_weight_cache_is_rebuilt_under_qemu(emu, tiny_trained_artifact
     assert sum(len(v) for v in _entities(first)["t"].values()) >= 3
 
 
+@arm64
 def test_an_x86_weight_cache_meets_arm(emu, tiny_trained_artifacts, tmp_path):
     """A cache folder x86 packed, opened on ARM: XNNPACK rejects it (another CPU's fingerprint) and packs again.
     Every start gives x86's entities, and a cache whose bytes no longer match its record is never used without
@@ -185,6 +191,7 @@ def test_an_x86_weight_cache_meets_arm(emu, tiny_trained_artifacts, tmp_path):
         assert _entities(nxt) == _entities(x86)
 
 
+@arm64
 def test_tampered_files_are_refused_under_qemu_as_on_x86(emu, tiny_trained_artifacts, tmp_path):
     """A bundle changed after conversion, and a manifest edited to match other bytes, are refused on ARM with the
     error x86 gives."""
@@ -210,3 +217,83 @@ def test_tampered_files_are_refused_under_qemu_as_on_x86(emu, tiny_trained_artif
     on_arm = _refusal(emu.command("neoverse-n1"), job, tmp_path, "arm-manifest", emu.environ())
     assert on_arm == on_x86
     assert "ArtifactError" in on_arm
+
+
+# ---------------------------------------------------------------- without emulation: verdicts and rendering
+
+def _run(ents_x86, ents_arm, ref, precision="fp32", judge=True):
+    import numpy as np
+
+    from common.variants import Precision
+    from validate.arm64 import compare
+
+    raw = {"t": np.zeros(3, np.float32)}
+    return compare(Precision.parse(precision), {"t": {"0.5": ents_x86}}, raw, {"t": {"0.5": ents_arm}},
+                   {"t": raw["t"] + 1e-3}, {"t": {"0.5": ref}}, [0.5], judge)
+
+
+A, B, C = [0, 5, "person", 0.9], [6, 9, "location", 0.8], [10, 12, "date", 0.7]
+
+
+def test_fp32_must_find_x86s_entities():
+    ok = _run([A, B], [A, [6, 9, "location", 0.8000004]], [A, B])
+    assert ok["failures"] == [] and ok["entity_sets_equal_x86"] == 1
+    assert ok["worst_entity_score_diff"] == pytest.approx(4e-7, abs=1e-8)
+    assert ok["max_abs_raw_diff"] == pytest.approx(1e-3)
+    bad = _run([A, B], [A], [A, B])
+    assert bad["failures"] and "1 of 1 entity sets differ" in bad["failures"][0]
+
+
+def test_int8_is_judged_against_upstream_with_x86s_gate():
+    from common.variants import Precision
+
+    # ARM int8 may differ from x86 int8 and pass, if it is as good against upstream as the gate asks.
+    ok = _run([A, B], [A, B], [A, B], "int8")
+    assert ok["failures"] == [] and ok["vs_upstream"]["0.5"]["f1"] == 1.0
+    bad = _run([A, B, C], [A], [A, B, C], "int8")
+    gate = Precision.INT8.tolerance.min_entity_f1
+    assert bad["failures"] == [f"entity F1 0.5000 at 0.5 < {gate:g} on ARM kernels (x86: 1.0000)"]
+    assert bad["vs_upstream"]["0.5"]["differing"] == 2
+    assert _run([A, B, C], [A], [A, B, C], "int8", judge=False)["failures"] == []
+
+
+def test_imports_outside_the_runtime_packages_are_named(tmp_path):
+    from validate.arm64 import Emulator, import_problems
+
+    emu = Emulator(tmp_path / "qemu", tmp_path / "sysroot", tmp_path / "site", {})
+    lib = tmp_path / "sysroot/usr/lib/python3.11"
+    ok = {"json": str(lib / "json/__init__.py"), "sys": None, "numpy": str(tmp_path / "site/numpy/__init__.py"),
+          "tokenizers": str(tmp_path / "site/tokenizers/__init__.py"),
+          "ai_edge_litert": str(tmp_path / "site/ai_edge_litert/__init__.py"),
+          "runtime": str(ROOT / "runtime/__init__.py")}
+    assert import_problems(ok, emu) == []
+    bad = import_problems({**ok, "torch": "/usr/lib/python3/torch/__init__.py", "mystery": None}, emu)
+    assert any(p.startswith("torch ") for p in bad) and any(p.startswith("mystery ") for p in bad)
+    assert "never imported" in import_problems({"json": ok["json"]}, emu)[-1]
+
+
+def test_the_section_reaches_report_md_and_the_card():
+    from validate import arm64
+    from validate.report import render_markdown
+
+    row = {"cpu": "max", **_run([A, B], [A, B], [A, B], "int8"), "passed": True}
+    sec = {"qemu": "10.0.2", "python": "3.11.2", "cpus": ["max"], "texts": 1, "thresholds": [0.5],
+           "precisions": ["int8"], "runs": [row], "failures": [], "passed": True}
+    assert arm64.card_lines(sec) == [
+        "Checked on aarch64 kernels: the runtime under qemu-aarch64 10.0.2 on `-cpu max`, 1 suite texts at thresholds "
+        "0.5; int8: 1 of 1 entity sets equal x86's, worst score difference 0.0e+00, entity F1 against upstream at "
+        "least 1.0000."]
+    failed = {"passed": False, "failures": ["no environment"]}
+    assert "failed" in arm64.card_lines(failed)[0]
+    report = {"thresholds": [0.5], "model": "m", "artifacts": "a", "suite_version": "v1", "meta": {"suite_cases": 1},
+              "summary": {"passed": 0, "failed": 0}, "results": [], "arm64": sec}
+    md = render_markdown(report)
+    assert "## aarch64 kernels (qemu)" in md and "| max | int8 | pass | 1 of 1 |" in md
+
+
+def test_validate_has_the_flag():
+    from validate.__main__ import parser
+
+    a = parser().parse_args(["--model", "m", "--artifacts", "a", "--arm64"])
+    assert a.arm64 and a.arm64_env.name == ".arm64"
+    assert not parser().parse_args(["--model", "m", "--artifacts", "a"]).arm64
