@@ -93,6 +93,8 @@ def suite_items(model, seq_lens, per_category: int = PER_CATEGORY) -> list:
 
 def run_probe(cmd: list[str], job: dict, work: Path, name: str, env: dict | None = None) -> tuple[dict, dict, float]:
     """(the probe's JSON, its raw arrays, seconds) of one run; Arm64Error with its stderr if it failed."""
+    if env is None:  # the host's Python: the repository on the path, as under qemu
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     job_path, out = work / f"{name}.job.json", work / f"{name}.json"
     job_path.write_text(json.dumps(job), encoding="utf-8")
     t = time.perf_counter()
@@ -289,7 +291,8 @@ def render_markdown(section: dict) -> list[str]:
             f"max raw output diff | entity F1 vs upstream @{' / '.join(ths)} | x86's |",
             "|---|---|---|---|---|---|---|---|---|"]
     out += [_row_cells(r, ths) for r in section["runs"]]
-    out.append("")
+    out += ["", "Raw outputs are the graphs' logits at every span, thousands far below any threshold included; the "
+            "probabilities are what decoding compares.", ""]
     if section["failures"]:
         out += ["Failures:", "", *[f"- {f}" for f in section["failures"]], ""]
     return out
