@@ -317,3 +317,12 @@ def test_validate_has_the_flag():
     a = parser().parse_args(["--model", "m", "--artifacts", "a", "--arm64"])
     assert a.arm64 and a.arm64_env.name == ".arm64"
     assert not parser().parse_args(["--model", "m", "--artifacts", "a"]).arm64
+
+
+def test_no_environment_is_a_failure_that_says_what_to_do(tmp_path):
+    from validate.arm64 import Arm64Error, Emulator
+
+    with pytest.raises(Arm64Error, match="scripts.arm64_env"):
+        Emulator.from_dir(tmp_path)
+    with pytest.raises(Arm64Error, match="does not run"):
+        Emulator(tmp_path / "no-qemu", tmp_path, tmp_path, {}).version()

@@ -63,7 +63,11 @@ class Emulator:
                    env_dir / "site", json.loads(rec.read_text()))
 
     def version(self) -> str:
-        out = subprocess.run([str(self.qemu), "--version"], capture_output=True, text=True, check=True).stdout
+        try:
+            out = subprocess.run([str(self.qemu), "--version"], capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise Arm64Error(f"{self.qemu} does not run ({e}); rebuild the environment with "
+                             "`python -m scripts.arm64_env`") from None
         return out.split("version", 1)[1].split()[0] if "version" in out else out.strip()
 
     def command(self, cpu: str, *args: str) -> list[str]:
