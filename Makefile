@@ -101,3 +101,20 @@ gpu-adapter: $(GPU_ADAPTER)/lvp_icd.json
 
 $(GPU_ADAPTER)/lvp_icd.json: scripts/gpu_adapter.sh
 	sh scripts/gpu_adapter.sh $(GPU_ADAPTER)
+
+# aarch64 kernels under emulation (issue #25; validate/arm64.py, scripts/arm64_env.py): qemu 10, Debian's arm64
+# Python and the aarch64 wheels into .arm64/ (downloaded once, never installed over the host), tiny-trained
+# converted on the host, validated with --arm64 (the runtime under qemu on neoverse-n1 and max against x86 and
+# upstream), the arm64 tests (the qemu 7.2 control, the weight cache and file checks under qemu), then
+# docs/arm64-tiny-trained.json and docs/PHONE.md's section. Everything CPU-heavy at the lowest priority.
+ARM64_ENV ?= .arm64
+ARM64_OUT ?= build/tiny-trained-arm64
+NICE ?= nice -n 19
+
+.PHONY: test-arm64
+test-arm64: $(STAMP)
+	$(NICE) $(BIN)/python -m scripts.arm64_env --dir $(ARM64_ENV) --with-qemu72
+	$(NICE) $(BIN)/python -m convert --model $(TINY) --out $(ARM64_OUT) --seq-lens 64 128 256 512 --precisions fp32 int8
+	$(NICE) $(BIN)/python -m validate --model $(TINY) --artifacts $(ARM64_OUT) --arm64 --arm64-env $(ARM64_ENV)
+	$(NICE) $(BIN)/python -m pytest -m arm64 tests/test_arm64.py
+	$(BIN)/python -m scripts.phone_arm64 --report $(ARM64_OUT)/report/report.json

@@ -31,6 +31,11 @@ def parser() -> argparse.ArgumentParser:
                    "needs an adapter (make gpu-adapter)")
     g.add_argument("--gpu-adapter", type=Path, metavar="DIR",
                    help="the adapter folder make gpu-adapter wrote (default: build/gpu-adapter of this checkout)")
+    p.add_argument("--arm64", action="store_true",
+                   help="also run the runtime under qemu on aarch64 kernels against x86 and upstream (validate/arm64.py; "
+                   "the environment from `python -m scripts.arm64_env`)")
+    p.add_argument("--arm64-env", type=Path, default=Path(__file__).resolve().parent.parent / ".arm64",
+                   help="the aarch64 environment's folder (default: %(default)s)")
     return p
 
 
@@ -116,6 +121,14 @@ def main(argv=None) -> int:
     rep = report.build(results, meta, model=args.model, artifacts=args.artifacts, manifest=man,
                        thresholds=args.thresholds, judge_entities=not args.random_weights,
                        run_args=run_args(args), report_dir=out, tools=tool_versions(), gpu=gpu_out)
+    if args.arm64:
+        from validate import arm64
+
+        try:
+            rep["arm64"] = arm64.run(model, man, args.artifacts, args.thresholds, args.arm64_env,
+                                     judge_entities=not args.random_weights, num_threads=args.threads)
+        except arm64.Arm64Error as e:
+            rep["arm64"] = {"passed": False, "failures": [str(e)]}
     written = report.write(rep, out)
     print(f"report: {', '.join(str(p) for p in written)}")
     if out.resolve() == (args.artifacts / card.REPORT.parent).resolve():
@@ -137,7 +150,11 @@ def main(argv=None) -> int:
         return 1
     if gpu_failed:
         return 1
-    print(f"all {len(rep['results'])} artifacts passed" + (" (and the GPU stage)" if gpu_out else ""))
+    if "arm64" in rep and not rep["arm64"]["passed"]:
+        print("aarch64 check FAILED:\n" + "\n".join(f"  {f}" for f in rep["arm64"]["failures"]), file=sys.stderr)
+        return 1
+    stages = [s for s, on in (("the GPU stage", gpu_out), ("on aarch64 kernels", "arm64" in rep)) if on]
+    print(f"all {len(rep['results'])} artifacts passed" + (f" (and {' and '.join(stages)})" if stages else ""))
     return 0
 
 

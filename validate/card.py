@@ -302,6 +302,10 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
             from validate.gpu_report import card_lines
 
             lines += card_lines(report["gpu"])
+        if "arm64" in report:
+            from validate.arm64 import card_lines
+
+            lines += ["", *card_lines(report["arm64"])]
     lines += [
         "",
         "## Usage",

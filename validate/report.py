@@ -136,6 +136,10 @@ def render_markdown(report: dict) -> str:
         out.append(f"- **{r['component']} {r['precision']}**: {'; '.join(r['judged']) or 'nothing judged'}. "
                    f"Why: {r['tolerance']['why']}.")
     out.append("")
+    if "arm64" in report:
+        from validate.arm64 import render_markdown as arm64_markdown
+
+        out += arm64_markdown(report["arm64"])
     return "\n".join(out)
 
 
