@@ -125,8 +125,9 @@ def render(data: dict) -> str:
         py, web = r["python"], r["web"]
         for side, d in (("Python", py), ("web", web)):
             if d.get("error") or d.get("loaded") is False:
-                lines.append(f"| {r['bundle']} | {r['precision']} | {side} | {d.get('error', '')[:160]} |"
-                             + " |" * (len(WORDS) + 2))
+                mem = f"{mib(d.get('rendererPeakBytes'))} renderer peak" if side == "web" else ""
+                err = d.get("error", "").splitlines()[0][:220].replace("|", "/")
+                lines.append(f"| {r['bundle']} | {r['precision']} | {side} | {err} |" + " |" * len(WORDS) + f" {mem} | |")
                 continue
             cells = [f"{ms(d['texts'][str(n)]['firstMs'])} / {ms(d['texts'][str(n)]['warmMs'])}" for n in WORDS]
             mem = mib(d.get("peakRssBytes")) + " peak RSS" if side == "Python" else (
@@ -138,10 +139,14 @@ def render(data: dict) -> str:
             lines.append(f"| {r['bundle']} | {r['precision']} | {side} | {ms(d['loadMs'])} | " + " | ".join(cells)
                          + f" | {mem} | {ratio} |")
     lines.append("")
-    buckets = {n: r["python"]["texts"][str(n)] for r in data["rows"][:1] if not r["python"].get("error") for n in WORDS}
-    if buckets:
-        lines.append("Buckets the texts run (tiny-trained): " + ", ".join(
-            f"{n} words: {b['tokens']} tokens, S={b['bucket']}" for n, b in buckets.items()) + ".")
+    seen = set()
+    for r in data["rows"]:
+        if r["bundle"] in seen or r["python"].get("error"):
+            continue
+        seen.add(r["bundle"])
+        lines.append(f"Buckets the texts run ({r['bundle']}): " + ", ".join(
+            f"{n} words: {b['tokens']} tokens, S={b['bucket']}" + (f" x {b['windows']} windows" if b["windows"] > 1 else "")
+            for n, b in ((n, r["python"]["texts"][str(n)]) for n in WORDS)) + ".  ")
     lines += ["", END]
     return "\n".join(lines)
 
@@ -192,6 +197,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--python-one", nargs=2, metavar=("FOLDER", "PRECISION"))
     ap.add_argument("--render-only", action="store_true", help="redraw docs/WEB.md from docs/web-bench.json")
+    ap.add_argument("--merge", action="store_true",
+                    help="replace only the measured bundles' rows in docs/web-bench.json (a rerun of one bundle)")
     args = ap.parse_args(argv)
     if args.python_one:
         print(json.dumps(python_one(*args.python_one, threads=args.threads)))
@@ -203,6 +210,10 @@ def main(argv=None) -> int:
             folder, precisions = rest.rsplit(":", 1)
             bundles.append((name, folder, precisions.split(",")))
         data = run(bundles, args.threads)
+        if args.merge and JSON_OUT.is_file():
+            old = json.loads(JSON_OUT.read_text())
+            new = {(r["bundle"], r["precision"]): r for r in data["rows"]}
+            data["rows"] = [new.pop((r["bundle"], r["precision"]), r) for r in old["rows"]] + list(new.values())
         if TEST_REPORT.is_file():
             data["agreement"] = json.loads(TEST_REPORT.read_text())
         JSON_OUT.write_text(json.dumps(data, indent=2) + "\n")

@@ -48,7 +48,13 @@ for (const b of spec.bundles) {
       for (const [n, text] of Object.entries(texts)) {
         __m.clearLabelCache();
         t = performance.now();
-        const ents = await __m.predictEntities(text, labels);
+        let ents;
+        try {
+          ents = await __m.predictEntities(text, labels);
+        } catch (e) {
+          out.error = `loaded in ${out.loadMs.toFixed(0)} ms, then the first call on ${n} words failed: ${e.name}: ${String(e.message).slice(0, 300)}`;
+          return out;
+        }
         const first = performance.now() - t;
         const warm = [];
         for (let i = 0; i < repeats; i++) {
