@@ -16,6 +16,10 @@ SEED_SEQ_LENS: tuple[int, ...] = (256, 512, 1024, 2048, 4096, 8192)
 # keep the int8 bundle within 1.1x of one text file plus the labels file; a 1.5x ladder (14 graphs) would be
 # 1.19x. Finer steps are one --seq-lens away (docs/CONVERSION.md).
 SEQ_LENS: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048, 4096, 8192)
+# A web page's bundle (`python -m convert --web`, docs/WEB.md): LiteRT.js copies the file into a 2 GiB wasm heap
+# and packs a weight copy per signature it prepares, so it holds the labels side and two text buckets (each with
+# its span graph): short texts run 256, the rest 1024 or windows of it.
+WEB_SEQ_LENS: tuple[int, ...] = (256, 1024)
 # Any bucket must be a multiple of this (ModernBERT's sliding-window blocks are padded to it inside the graph
 # otherwise; 64 keeps every ladder step a whole number of the bi-v2 family's 64-token half windows).
 SEQ_LEN_STEP = 64

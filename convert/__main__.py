@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from common.variants import DEFAULT_PRECISIONS, SEED_SEQ_LENS, SEQ_LENS, Component, Layout, Precision
+from common.variants import DEFAULT_PRECISIONS, SEED_SEQ_LENS, SEQ_LENS, WEB_SEQ_LENS, Component, Layout, Precision
 
 DEFAULT_MODEL = "knowledgator/gliner-bi-base-v2.0"
 
@@ -28,6 +28,9 @@ def parser() -> argparse.ArgumentParser:
                       metavar="P", help=f"from {' '.join(p.suffix for p in Precision)} (default: fp32 int8)")
     what.add_argument("--components", nargs="+", default=[c.value for c in Component],
                       choices=[c.value for c in Component])
+    what.add_argument("--web", action="store_true",
+                      help=f"a bundle a web page can hold (LiteRT.js, web/): buckets {' '.join(map(str, WEB_SEQ_LENS))} "
+                      "unless --seq-lens is given, bundle layout only (docs/WEB.md)")
     how = p.add_argument_group("behaviour")
     how.add_argument("--force", action="store_true", help="redo artifacts that are up to date")
     how.add_argument("--no-fuse-span-head", action="store_true",
@@ -45,9 +48,12 @@ def main(argv=None) -> int:
 
         precisions = [Precision.parse(p) for p in args.precisions]
         components = [Component(c) for c in args.components]
+        if args.web and args.layout != [Layout.BUNDLE.value]:
+            raise ValueError("--web writes a bundle (LiteRT.js takes no int64 inputs, which the seed's files have); "
+                             "drop --layout")
         plans = []
         for layout in dict.fromkeys(Layout(x) for x in args.layout):
-            default = SEQ_LENS if layout is Layout.BUNDLE else SEED_SEQ_LENS
+            default = WEB_SEQ_LENS if args.web else SEQ_LENS if layout is Layout.BUNDLE else SEED_SEQ_LENS
             plans += plan_files(all_variants(args.seq_lens or default, precisions, components), layout)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -298,6 +298,14 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
                   "Run `python -m validate` again; it regenerates this card."]
     else:
         lines += _numbers(report)
+        if report.get("gpu"):
+            from validate.gpu_report import card_lines
+
+            lines += card_lines(report["gpu"])
+        if "arm64" in report:
+            from validate.arm64 import card_lines
+
+            lines += ["", *card_lines(report["arm64"])]
     lines += [
         "",
         "## Usage",

@@ -51,10 +51,11 @@ class Interp:
         return {"calls": len(self.times), "median": statistics.median(self.times), "max": max(self.times)}
 
 
-def _load(res: Result, path: Path, num_threads, graph: Graph) -> "Interp | None":
-    """The graph's signature runner, or None with the failure recorded: any loader failure is this artifact's."""
+def _load(res: Result, path: Path, num_threads, graph: Graph, opener=Interp) -> "Interp | None":
+    """The graph's signature runner (`opener`: Interp, LiteRT's CPU interpreter, or another backend's, e.g.
+    validate.gpu.Opener), or None with the failure recorded: any loader failure is this artifact's."""
     try:
-        interp = Interp(path, num_threads, graph)
+        interp = opener(path, num_threads, graph)
     except Exception as e:  # noqa: BLE001
         res.failures.append(f"LiteRT could not load it: {e}")
         return None
@@ -67,7 +68,7 @@ def entity_sets(logits: np.ndarray, num_words: int, labels, thresholds) -> dict:
 
 
 def _judge_labels(res: Result, stats: dict) -> None:
-    tol = res.variant.precision.tolerance
+    tol = res.tol
     if stats["labels"] == 0:
         res.failures.append("no label was validated")
     if stats["nonfinite"]:
@@ -89,7 +90,7 @@ def _judge_text(res: Result, path_stats: dict, judge_entities: bool, unjudged: d
     A path the verdict needs that did not run, or ran on nothing (`unjudged`, no inputs, no reference entity
     at a threshold), is a failure saying "not judged": a row never passes on a check that was not made.
     """
-    tol = res.variant.precision.tolerance
+    tol = res.tol
     for name, why in unjudged.items():
         res.failures.append(f"[{name}] not judged: {why}")
     judge_f1 = tol.min_entity_f1 is not None and judge_entities
@@ -124,7 +125,8 @@ def _judge_text(res: Result, path_stats: dict, judge_entities: bool, unjudged: d
                           else "entity F1 reported, not judged (--random-weights)")
 
 
-def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[str], num_threads) -> np.ndarray | None:
+def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[str], num_threads,
+                    opener=Interp) -> np.ndarray | None:
     """Returns the .tflite label embeddings (label order) for the text graphs' path (a). The 25-row graph and
     the bulk one are judged alike, each fed its own row count."""
     tok = adapter.labels_tokenizer(model)
@@ -132,7 +134,7 @@ def validate_labels(model, res: Result, path: Path, graph: Graph, labels: list[s
     encs = [tok(lab)["input_ids"] for lab in labels]
     # Upstream encodes a label of any length; the [max_types, 32] graph cuts it, so those are reported apart.
     truncated = np.array([len(e) > LABEL_TOKENS for e in encs])
-    interp = _load(res, path, num_threads, graph)
+    interp = _load(res, path, num_threads, graph, opener)
     if interp is None:
         return None
     empty = tok("")["input_ids"]
@@ -178,12 +180,12 @@ def upstream_prompts(model, embeds: np.ndarray) -> np.ndarray:
         return adapter.prompt_rep(model)(torch.from_numpy(np.asarray(embeds, np.float32))).numpy()
 
 
-def validate_prompts(model, res: Result, path: Path, graph: Graph, labels: list[str], num_threads):
+def validate_prompts(model, res: Result, path: Path, graph: Graph, labels: list[str], num_threads, opener=Interp):
     """The prompts graph against upstream's prompt_rep on upstream's label embeddings. Returns a function
     embeddings -> .tflite prompts for the span graphs' app path, or None if the graph failed to run."""
     ref_emb = upstream_label_embeds(model, labels).numpy()
     ref = upstream_prompts(model, ref_emb)
-    interp = _load(res, path, num_threads, graph)
+    interp = _load(res, path, num_threads, graph, opener)
     if interp is None:
         return None
     rows = res.variant.component.label_rows(adapter.config(model).max_types)
@@ -202,7 +204,7 @@ def validate_prompts(model, res: Result, path: Path, graph: Graph, labels: list[
     _judge_labels(res, stats)
     if not res.failures:
         res.stage = Stage.WITHIN_TOLERANCE
-    return lambda embeds: _run_prompts(Interp(path, num_threads, graph), embeds, rows)
+    return lambda embeds: _run_prompts(opener(path, num_threads, graph), embeds, rows)
 
 
 def _finish_text(res: Result, paths: dict, skipped_truncated: int, interp: Interp, judge_entities: bool,
@@ -220,7 +222,7 @@ def _finish_text(res: Result, paths: dict, skipped_truncated: int, interp: Inter
 
 def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Case], thresholds,
                    tflite_label_embeds: dict | None, tflite_prompts, num_threads, judge_entities: bool,
-                   unjudged: dict[str, str] | None = None) -> None:
+                   unjudged: dict[str, str] | None = None, opener=Interp) -> None:
     """The labels-independent text graph: its span representations scored on the host (float32 matmul, as
     the runtime does) against the prompts graph's prompts (upstream's prompt_rep where it failed) of (a)
     upstream's label embeddings (the text side alone, as the logits graph's path (a) runs its own prompt MLP)
@@ -228,10 +230,10 @@ def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Cas
     graph's logits are."""
     v = res.variant
     k = adapter.config(model).max_width
-    interp = _load(res, path, num_threads, graph)
+    interp = _load(res, path, num_threads, graph, opener)
     if interp is None:
         return
-    tol = v.precision.tolerance
+    tol = res.tol
     margin = tol.flip_margin if tol.flip_margin is not None else 1e-5
     paths = {"upstream_labels": SpanStats(tuple(thresholds), margin)}
     app = tflite_label_embeds is not None and tflite_prompts is not None
@@ -273,16 +275,16 @@ def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Cas
 
 def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case], thresholds,
                   tflite_label_embeds: dict | None, num_threads, judge_entities: bool,
-                  unjudged: dict[str, str] | None = None) -> None:
+                  unjudged: dict[str, str] | None = None, opener=Interp) -> None:
     """Runs the text graph on every case that fits it, fed (a) upstream's label embeddings (the graph alone)
     and (b) the labels-encoder .tflite's of the same precision (what an app runs), when given; `unjudged`
     names a path that should have run and could not, with the reason."""
     v = res.variant
     k, per_call = adapter.config(model).max_width, adapter.config(model).max_types
-    interp = _load(res, path, num_threads, graph)
+    interp = _load(res, path, num_threads, graph, opener)
     if interp is None:
         return
-    tol = v.precision.tolerance
+    tol = res.tol
     margin = tol.flip_margin if tol.flip_margin is not None else 1e-5
     paths = {"upstream_labels": SpanStats(tuple(thresholds), margin)}
     if tflite_label_embeds is not None:

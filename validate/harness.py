@@ -115,10 +115,13 @@ def same_as_seed_file(res: Result, folder: Path, bundle_graph: Graph, file_art: 
 
 def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: set[str] | None = None,
         num_threads: int | None = 2, judge_entities: bool = True, log=print,
-        items: list[SuiteItem] | None = None, suite_limit: int | None = None) -> tuple[list[Result], dict]:
+        items: list[SuiteItem] | None = None, suite_limit: int | None = None, opener=Interp,
+        tolerance=None) -> tuple[list[Result], dict]:
     """Validates every artifact listed (or those in `only`); never stops at the first failure.
 
-    `items` replaces the bundled suite (tests use a small subset to keep their teeth cheap).
+    `items` replaces the bundled suite (tests use a small subset to keep their teeth cheap). `opener` opens a
+    graph for running (default: LiteRT's CPU interpreter; validate.gpu passes the GPU's) and `tolerance`, if given,
+    replaces every row's precision's tolerance (the GPU's fp16 setting).
     """
     # Every graph of every file: a bundle's first (labels before text), then the seed-named files.
     targets = sorted(((a.layout, g.variant) for a, g in manifest.graphs()),
@@ -149,7 +152,7 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
     checked: dict[str, Path | None] = {}  # file -> path once its sha256 matched (a bundle is hashed once)
     for layout, v in targets:
         art, graph = manifest.find(v, layout)
-        res = Result(v, layout, art.file, art.bytes)
+        res = Result(v, layout, art.file, art.bytes, tolerance=tolerance)
         t = time.time()
         if art.file not in checked:
             checked[art.file] = _check_file(res, folder, art)
@@ -159,42 +162,48 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
             res.stage = Stage.SHA_MATCHED
         path = checked[art.file]
         if path is not None:
-            _check_dtypes(res, graph)
-            if v.component is Component.PROMPTS:
-                fn = validate_prompts(model, res, path, graph, all_labels, num_threads)
-                if fn is not None:
-                    prompt_fns[v.precision, layout] = fn
-            elif v.component is Component.LABELS_BULK:
-                validate_labels(model, res, path, graph, all_labels, num_threads)
-            elif v.component is Component.LABELS:
-                got = validate_labels(model, res, path, graph, all_labels, num_threads)
-                if got is not None:
-                    tok = adapter.labels_tokenizer(model)
-                    label_embeds[v.precision, layout] = {
-                        lab: row for lab, row in zip(all_labels, got) if len(tok(lab)["input_ids"]) <= LABEL_TOKENS
-                    }
-            elif v.component is Component.SPANS:
-                unjudged = {}
-                missing = [a for a in app_variants(v) if manifest.find(a, layout) is None]
-                if missing:
-                    res.judged.append(f"tflite_labels path not run: the folder has no "
-                                      f"{', '.join(a.id_in(layout) for a in missing)}")
-                elif (v.precision, layout) not in label_embeds or (v.precision, layout) not in prompt_fns:
-                    unjudged["tflite_labels"] = (f"{' or '.join(a.id_in(layout) for a in app_variants(v))} failed, "
-                                                 "so the app path could not run")
-                validate_spans(model, res, path, graph, cases, thresholds, label_embeds.get((v.precision, layout)),
-                               prompt_fns.get((v.precision, layout)), num_threads, judge_entities, unjudged)
-            else:
-                lv = labels_variant(v)
-                unjudged = {}
-                if manifest.find(lv, layout) is None:
-                    res.judged.append(f"tflite_labels path not run: the folder has no {lv.id_in(layout)}")
-                elif (v.precision, layout) not in label_embeds:
-                    unjudged["tflite_labels"] = f"{lv.id_in(layout)} failed, so the app path could not run"
-                validate_text(model, res, path, graph, cases, thresholds, label_embeds.get((v.precision, layout)),
-                              num_threads, judge_entities, unjudged)
+            try:
+                _check_dtypes(res, graph)
+                if v.component is Component.PROMPTS:
+                    fn = validate_prompts(model, res, path, graph, all_labels, num_threads, opener)
+                    if fn is not None:
+                        prompt_fns[v.precision, layout] = fn
+                elif v.component is Component.LABELS_BULK:
+                    validate_labels(model, res, path, graph, all_labels, num_threads, opener)
+                elif v.component is Component.LABELS:
+                    got = validate_labels(model, res, path, graph, all_labels, num_threads, opener)
+                    if got is not None:
+                        tok = adapter.labels_tokenizer(model)
+                        label_embeds[v.precision, layout] = {
+                            lab: row for lab, row in zip(all_labels, got) if len(tok(lab)["input_ids"]) <= LABEL_TOKENS
+                        }
+                elif v.component is Component.SPANS:
+                    unjudged = {}
+                    missing = [a for a in app_variants(v) if manifest.find(a, layout) is None]
+                    if missing:
+                        res.judged.append(f"tflite_labels path not run: the folder has no "
+                                          f"{', '.join(a.id_in(layout) for a in missing)}")
+                    elif (v.precision, layout) not in label_embeds or (v.precision, layout) not in prompt_fns:
+                        unjudged["tflite_labels"] = (f"{' or '.join(a.id_in(layout) for a in app_variants(v))} failed, "
+                                                     "so the app path could not run")
+                    validate_spans(model, res, path, graph, cases, thresholds, label_embeds.get((v.precision, layout)),
+                                   prompt_fns.get((v.precision, layout)), num_threads, judge_entities, unjudged, opener)
+                else:
+                    lv = labels_variant(v)
+                    unjudged = {}
+                    if manifest.find(lv, layout) is None:
+                        res.judged.append(f"tflite_labels path not run: the folder has no {lv.id_in(layout)}")
+                    elif (v.precision, layout) not in label_embeds:
+                        unjudged["tflite_labels"] = f"{lv.id_in(layout)} failed, so the app path could not run"
+                    validate_text(model, res, path, graph, cases, thresholds, label_embeds.get((v.precision, layout)),
+                                  num_threads, judge_entities, unjudged, opener)
+            except RuntimeError as e:
+                # A backend that fails mid-run (validate.gpu: the GPU process crashed) fails this row; the rest run.
+                res.failures.append(f"LiteRT failed while running it: {e}")
+                if res.stage is Stage.WITHIN_TOLERANCE:
+                    res.stage = Stage.SHAPES_MATCHED
             seed = manifest.find(v, Layout.FILES)
-            if layout is Layout.BUNDLE and seed is not None and res.stage is not Stage.LISTED:
+            if layout is Layout.BUNDLE and seed is not None and res.stage is not Stage.LISTED and opener is Interp:
                 same_as_seed_file(res, folder, graph, *seed, path, model, cases, num_threads)
                 if res.failures and res.stage is Stage.WITHIN_TOLERANCE:
                     res.stage = Stage.SHAPES_MATCHED

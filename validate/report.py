@@ -33,7 +33,7 @@ def reproduce_command(run_args: list[str], variant: Variant, manifest: Manifest,
 
 
 def build(results: list[Result], meta: dict, *, model: str, artifacts: Path, manifest: Manifest, thresholds,
-          judge_entities: bool, run_args: list[str], report_dir: Path, tools: dict) -> dict:
+          judge_entities: bool, run_args: list[str], report_dir: Path, tools: dict, gpu: dict | None = None) -> dict:
     rows = []
     for r in results:
         tol = r.variant.precision.tolerance
@@ -57,6 +57,7 @@ def build(results: list[Result], meta: dict, *, model: str, artifacts: Path, man
         "meta": meta,
         "results": rows,
         "summary": {"passed": sum(r["passed"] for r in rows), "failed": sum(not r["passed"] for r in rows)},
+        **({"gpu": gpu} if gpu is not None else {}),  # validate.gpu's stage (python -m validate --gpu)
     }
 
 
@@ -113,6 +114,10 @@ def render_markdown(report: dict) -> str:
         )
     out += ["", "Flips are `upstream-label-embeddings / tflite-label-embeddings of decision points`; entity F1 "
             "`upstream-label-embeddings / tflite-label-embeddings`.", ""]
+    if report.get("gpu"):
+        from validate.gpu_report import render_markdown as gpu_markdown
+
+        out += gpu_markdown(report["gpu"], report["thresholds"])
     failing = [r for r in report["results"] if not r["passed"]]
     if failing:
         out += ["## Failures", ""]
@@ -131,6 +136,10 @@ def render_markdown(report: dict) -> str:
         out.append(f"- **{r['component']} {r['precision']}**: {'; '.join(r['judged']) or 'nothing judged'}. "
                    f"Why: {r['tolerance']['why']}.")
     out.append("")
+    if "arm64" in report:
+        from validate.arm64 import render_markdown as arm64_markdown
+
+        out += arm64_markdown(report["arm64"])
     return "\n".join(out)
 
 

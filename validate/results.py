@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from common.variants import Layout, Variant
+from common.variants import Layout, Tolerance, Variant
 from validate.reference import Reference
 from validate.suite import SuiteItem
 
@@ -33,6 +33,12 @@ class Result:
     stats: dict = field(default_factory=dict)
     timing_ms: dict = field(default_factory=dict)
     judged: list[str] = field(default_factory=list)
+    tolerance: Tolerance | None = None  # overrides the precision's (validate.gpu: the GPU's fp16 setting)
+
+    @property
+    def tol(self) -> Tolerance:
+        """What this row must meet: its precision's tolerance unless the run gave another."""
+        return self.tolerance or self.variant.precision.tolerance
 
     @property
     def passed(self) -> bool:

@@ -7,7 +7,14 @@ import torch
 # An additive large negative, not -inf and not a boolean mask: a padded query row whose window holds no
 # valid key then softmaxes to a finite uniform row instead of NaN. (Boolean SDPA masks converted, but the
 # .tflite softmaxed such rows over only -inf and the NaN spread to every row.) Valid rows never see it.
-NEG = torch.finfo(torch.float32).min
+# -1e4, not finfo(float32).min (upstream transformers' value): the mask must survive fp16, where LiteRT's GPU
+# accelerator computes by default. finfo(float32).min is -inf in fp16, so a padded query row (every key masked)
+# softmaxes over only -inf, its NaN reaches the valid rows through the next layer's attention (0 weight x NaN value)
+# and the span graphs gave NaN logits on the GPU (validate.gpu, docs/PHONE.md). -1e4 is exact in fp16 (max 65504),
+# and float32 outputs are unchanged: a masked key's weight exp(score - 1e4 - max) underflows to exactly 0 (below
+# exp(-104)) unless raw attention scores differ by ~1e4, so valid rows see the same softmax as with upstream's mask;
+# only the padded rows (never read) differ. BERT's extended attention mask used -10000.0 for the same job.
+NEG = -1e4
 
 
 def runtime_positions(attention_mask: torch.Tensor) -> torch.Tensor:
