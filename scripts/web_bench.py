@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common.files import shown_path  # noqa: E402
 from validate.suite import CORE_LABELS, FILL_SENTENCES  # noqa: E402
 
 WORDS = (10, 150, 600)
@@ -80,8 +81,10 @@ def run(bundles: list[tuple[str, str, list[str]]], threads: int) -> dict:
             res = subprocess.run([sys.executable, "-m", "scripts.web_bench", "--python-one", folder, p, "--threads",
                                   str(threads)], cwd=ROOT, capture_output=True, text=True)
             py = json.loads(res.stdout.strip().splitlines()[-1]) if res.returncode == 0 else {"error": res.stderr[-800:]}
-            rows.append({"bundle": name, "folder": folder, "precision": p, "python": py})
-    spec = {"bundles": [{"name": r["bundle"], "folder": str(ROOT / r["folder"]), "precision": r["precision"]} for r in rows],
+            rows.append({"bundle": name, "folder": shown_path(folder), "precision": p, "python": py})
+    # The browser opens the real folders; the JSON (committed) shows them as shown_path does.
+    spec = {"bundles": [{"name": name, "folder": str(ROOT / folder), "precision": p}
+                        for name, folder, precisions in bundles for p in precisions],
             "texts": texts(), "labels": list(CORE_LABELS), "repeats": REPEATS}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)

@@ -31,3 +31,24 @@ def test_shown_path_keeps_the_repository_relative_and_hides_the_rest(tmp_path):
     assert shown_path("knowledgator/gliner-bi-base-v2.0") == "knowledgator/gliner-bi-base-v2.0"  # a hub id
     assert shown_argv(["--work", str(outside), f"edge={outside}", "--x"]) == [
         "--work", "…/models/base", "edge=…/models/base", "--x"]
+
+
+def _section(doc: str, begin: str, end: str) -> str:
+    text = (REPO_ROOT / "docs" / doc).read_text(encoding="utf-8")
+    assert begin in text and end in text, f"docs/{doc} lost its markers"
+    return text.split(begin, 1)[1].split(end, 1)[0].strip("\n")
+
+
+def test_generated_sections_are_drawn_from_their_committed_json():
+    """Every figure between generated markers is what its script renders from the JSON beside it."""
+    import json
+
+    from scripts.bench import cold_start, ort_profile, threads
+
+    cs = json.loads((REPO_ROOT / "docs" / "bench-cold-start-base-random.json").read_text())
+    assert _section("PHONE.md", cold_start.BEGIN, cold_start.END) == cold_start.render(cs)
+    th = json.loads((REPO_ROOT / "docs" / "bench-threads-tiny-trained.json").read_text())
+    assert _section("RUNTIME.md", threads.BEGIN, threads.END) == threads.render(th)
+    (op,) = sorted((REPO_ROOT / "docs" / "profile").glob("ort-vs-litert-seq*.json"))
+    assert _section("PROFILE.md", ort_profile.BEGIN, ort_profile.END) == ort_profile.render(
+        json.loads(op.read_text()), op.name)
