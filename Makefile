@@ -30,7 +30,7 @@ $(STAMP): requirements.txt
 # conversions are built once per run and shared (tests/conftest.py built_once). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 
-test: $(STAMP)
+test: $(STAMP) gpu-adapter
 	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 	$(MAKE) test-web
 
@@ -101,6 +101,14 @@ gpu-adapter: $(GPU_ADAPTER)/lvp_icd.json
 
 $(GPU_ADAPTER)/lvp_icd.json: scripts/gpu_adapter.sh
 	sh scripts/gpu_adapter.sh $(GPU_ADAPTER)
+
+# docs/gpu-tiny-trained.json and docs/PHONE.md's GPU section: tiny-trained through validate --gpu on the whole suite.
+GPU_OUT ?= build/tiny-trained-gpu
+.PHONY: gpu-doc
+gpu-doc: $(STAMP) gpu-adapter
+	$(BIN)/python -m convert --model $(TINY) --out $(GPU_OUT) --seq-lens 64 256 512 --precisions fp32 int8
+	$(BIN)/python -m validate --model $(TINY) --artifacts $(GPU_OUT) --gpu
+	$(BIN)/python -m scripts.phone_gpu --report $(GPU_OUT)/report/report.json
 
 # aarch64 kernels under emulation (issue #25; validate/arm64.py, scripts/arm64_env.py): qemu 10, Debian's arm64
 # Python and the aarch64 wheels into .arm64/ (downloaded once, never installed over the host), tiny-trained

@@ -43,6 +43,7 @@ def test_generated_sections_are_drawn_from_their_committed_json():
     """Every figure between generated markers is what its script renders from the JSON beside it."""
     import json
 
+    from scripts import phone_arm64, phone_gpu
     from scripts.bench import cold_start, ort_profile, threads
 
     cs = json.loads((REPO_ROOT / "docs" / "bench-cold-start-base-random.json").read_text())
@@ -52,3 +53,6 @@ def test_generated_sections_are_drawn_from_their_committed_json():
     (op,) = sorted((REPO_ROOT / "docs" / "profile").glob("ort-vs-litert-seq*.json"))
     assert _section("PROFILE.md", ort_profile.BEGIN, ort_profile.END) == ort_profile.render(
         json.loads(op.read_text()), op.name)
+    for mod, name in ((phone_arm64, "arm64-tiny-trained.json"), (phone_gpu, "gpu-tiny-trained.json")):
+        doc = json.loads((REPO_ROOT / "docs" / name).read_text())
+        assert _section("PHONE.md", mod.BEGIN, mod.END) == mod.render(doc, name)
