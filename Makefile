@@ -69,7 +69,8 @@ clean:
 # web/: the LiteRT.js runtime (docs/WEB.md). test-web installs what it needs (npm ci; Debian's chromium when
 # /usr/bin/chromium is missing, or fails naming the command), converts tiny-trained as a web bundle and as the
 # seed's int64 files (refused by the web runtime), writes the Python runtime's answers, runs node --test on the pure
-# modules, then drives headless Chromium through the demo page (web/browser/run.mjs; screenshot docs/web-demo.png).
+# modules, then drives headless Chromium through the demo page (web/browser/run.mjs; its screenshot goes to
+# build/web-test/; `node web/browser/run.mjs --screenshot docs/web-demo.png` redraws the committed one).
 WEB_TINY := build/tiny-trained-web
 WEB_PORT ?= 8321
 CHROMIUM ?= /usr/bin/chromium

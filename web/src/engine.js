@@ -2,7 +2,7 @@
 // the verified bytes compiled, each signature run with named int32/float32 tensors.
 
 import { Tensor, loadAndCompile, loadLiteRt } from "@litertjs/core";
-import { ArtifactError } from "./errors.js";
+import { ArtifactError, EngineError } from "./errors.js";
 
 let loading = null;
 let loadedWith = null;
@@ -71,7 +71,17 @@ export class Engine {
     const tensors = {};
     try {
       for (const [name, [data, shape]] of Object.entries(inputs)) tensors[name] = new Tensor(data, shape);
-      const out = await this.model.run(signature, tensors);
+      let out;
+      try {
+        out = await this.model.run(signature, tensors);
+      } catch (e) {
+        throw new EngineError(
+          `LiteRT.js failed running ${signature} of ${this.file} on ${this.accelerator} (${e?.name ?? "Error"}: ${String(e?.message ?? e).split("\n")[0]}). ` +
+            "In a page this is most often the wasm heap (2 GiB at most, the model's weights included) exhausted by a large bucket's " +
+            "activations: use the int8 bundle, or load with { maxSeqLen: 256 } (longer texts then run as windows of that bucket). " +
+            "The model may be unusable now: load it again",
+        );
+      }
       const result = {};
       for (const [name, t] of Object.entries(out)) {
         const cpu = t.accelerator === "wasm" ? t : await t.moveTo("wasm");

@@ -24,3 +24,7 @@ export class UnsupportedFolderError extends GLiNERError {}
 
 /** A label bank that is broken, edited, or made by another model (Python: BankError). */
 export class BankError extends GLiNERError {}
+
+/** LiteRT.js failed inside a graph call (a trap in wasm: most often the 2 GiB wasm heap exhausted by a large bucket's
+ * activations). The model may be unusable afterwards: load it again. */
+export class EngineError extends GLiNERError {}

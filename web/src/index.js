@@ -1,6 +1,7 @@
 // GLiNER bi-encoder NER in a web page: a folder written by `python -m convert` (a bundle; `--web` for one a page
 // can hold) run by LiteRT.js. The second implementation of docs/RUNTIME.md, stage by stage as runtime/:
-//   load: manifest checked, tokenizers and the model file fetched and sha256-verified, signatures checked
+//   load: manifest checked, the graphs to run planned (folder.js), tokenizers and the model file fetched and
+//         sha256-verified, signatures checked
 //   prepare: words (Python's \w), tokens per word, windows, each window's tokens and bucket   (words.js, windows.js)
 //   labels: labels encoder (bulk) and prompts graph, cached                                    (inputs.js)
 //   logits path (<= max_types labels) or span path (more: one text pass, host scoring)         (scoring.js)
@@ -8,18 +9,19 @@
 
 import { LabelBank, describeIdentity, parseBank } from "./bank.js";
 import { decodeCandidates, decodeLogits } from "./decoding.js";
+import { convertHint, planFolder } from "./folder.js";
 import { DEFAULT_WASM_URL, Engine, ensureLiteRt } from "./engine.js";
-import { ArtifactError, BankError, GLiNERError, InputError, ManifestError, UnsupportedFolderError } from "./errors.js";
+import { ArtifactError, BankError, EngineError, GLiNERError, InputError, ManifestError, UnsupportedFolderError } from "./errors.js";
 import { buildLabelsInputs, buildTextInputs } from "./inputs.js";
-import { BULK_LABEL_ROWS, contract, readManifest, tensorDifferences } from "./manifest.js";
+import { BULK_LABEL_ROWS, readManifest, tensorDifferences } from "./manifest.js";
 import { allFinite, scoreCandidates } from "./scoring.js";
 import { sha256Hex } from "./sha256.js";
 import { weightsPrecision } from "./tflite.js";
 import { WordsTokenizer } from "./tokenizer.js";
-import { defaultOverlap, planSmallestBuckets, tokensPerWord } from "./windows.js";
+import { planSmallestBuckets, tokensPerWord } from "./windows.js";
 import { checkUnicode, isSpaceChar, splitWords } from "./words.js";
 
-export { ArtifactError, BankError, GLiNERError, InputError, LabelBank, ManifestError, UnsupportedFolderError };
+export { ArtifactError, BankError, EngineError, GLiNERError, InputError, LabelBank, ManifestError, UnsupportedFolderError };
 export { splitWords } from "./words.js";
 export { WordsTokenizer } from "./tokenizer.js";
 
@@ -28,9 +30,6 @@ export const ON_OVERFLOW = ["window", "truncate", "error"];
 const LABEL_CACHE_SIZE = 64;
 const MAX_SIDE_FILE_BYTES = 256 << 20;
 
-function convertHint(url, precision) {
-  return `convert it with \`python -m convert --model <GLiNER model> --out <folder> --web --precisions ${precision}\` and serve that folder (${url})`;
-}
 
 async function fetchBytes(url, what, fetchFn, maxBytes = Infinity) {
   let res;
@@ -64,12 +63,13 @@ export class GLiNER {
    * Load a folder served at `folderUrl` (manifest.json, gliner_bi_{precision}.tflite, text_tokenizer/,
    * labels_tokenizer/). Options: precision ("fp32", "int8" or "int8w"), accelerator ("wasm" or "webgpu"), threads
    * (default: when the page is cross-origin isolated), jspi (LiteRT.js's JSPI build, first load of the page only), wasmUrl (LiteRT.js's wasm folder), windowOverlap,
-   * spanScoring (null: the span graphs for more than max_types labels; true / false), fetch.
+   * maxSeqLen (no larger bucket: longer texts run as windows), spanScoring (null: the span graphs for more than max_types labels; true / false), fetch.
    */
   static async load(folderUrl, options = {}) {
     const {
       precision = "fp32", accelerator = "wasm", threads = undefined, wasmUrl = DEFAULT_WASM_URL,
       windowOverlap = null, spanScoring = null, fetch: fetchFn = globalThis.fetch.bind(globalThis), jspi = false,
+      maxSeqLen = null,
     } = options;
     if (!PRECISIONS.includes(precision)) throw new InputError(`precision must be one of ${PRECISIONS.join(", ")}, got ${JSON.stringify(precision)}`);
     if (accelerator !== "wasm" && accelerator !== "webgpu") throw new InputError(`accelerator must be "wasm" or "webgpu", got ${JSON.stringify(accelerator)}`);
@@ -87,7 +87,7 @@ export class GLiNER {
     }
     const manifest = readManifest(await res.text(), manifestUrl);
     const model = new GLiNER(base, manifest, precision, accelerator, fetchFn);
-    model._checkFolder(windowOverlap, spanScoring);
+    model._checkFolder(windowOverlap, spanScoring, maxSeqLen);
     await model._loadTokenizers();
     model.litert = await ensureLiteRt(wasmUrl, threads, jspi);
     await model._loadEngine();
@@ -111,59 +111,8 @@ export class GLiNER {
     return new URL(rel, this.base).href;
   }
 
-  _checkFolder(windowOverlap, spanScoring) {
-    const m = this.manifest;
-    const c = this.config;
-    if (c.subtokenPooling !== "first") throw new UnsupportedFolderError(`${m.url}: subtoken_pooling ${JSON.stringify(c.subtokenPooling)} is not supported; only 'first' is`);
-    if (c.wordsSplitterType !== "whitespace") throw new UnsupportedFolderError(`${m.url}: words_splitter_type ${JSON.stringify(c.wordsSplitterType)} is not supported; only 'whitespace' is`);
-    const mine = Object.values(m.artifacts).filter((a) => a.precision === this.precision);
-    const bundle = mine.find((a) => a.layout === "bundle");
-    if (!bundle) {
-      const present = [...new Set(Object.values(m.artifacts).map((a) => a.precision))].join(", ") || "none";
-      if (mine.length) {
-        throw new UnsupportedFolderError(
-          `${this.base.href} holds the ${this.precision} graphs only as seed-named files (${mine[0].file}, ...), whose int64 inputs LiteRT.js cannot ` +
-            `load (it takes float32, int32 and uint8 tensors): convert with the bundle layout, e.g. \`python -m convert --model <GLiNER model> ` +
-            `--out <folder> --web --precisions ${this.precision}\`, whose inputs are int32`,
-        );
-      }
-      throw new UnsupportedFolderError(`${this.base.href} has no ${this.precision} graphs (precisions present: ${present}); pick one of those or ${convertHint(this.base.href, this.precision)}`);
-    }
-    this.bundle = bundle;
-    const by = (comp) => bundle.graphs.filter((g) => g.variant.component === comp).sort((a, b) => a.variant.seqLen - b.variant.seqLen);
-    this.labelsGraph = by("labels")[0];
-    this.bulkGraph = by("labels_bulk")[0] ?? null;
-    this.promptsGraph = by("prompts")[0] ?? null;
-    const buckets = (comp) => by(comp).map((g) => ({ graph: g, seqLen: g.variant.seqLen, maxTokens: Math.min(g.variant.seqLen, g.maxValidTokens) }));
-    this.textBuckets = buckets("text");
-    this.spanBuckets = buckets("spans");
-    if (!this.labelsGraph || !this.textBuckets.length) {
-      throw new ArtifactError(`${this.base.href}${bundle.file} has no ${this.labelsGraph ? "text encoder" : "labels encoder"} graph; ${convertHint(this.base.href, this.precision)}`);
-    }
-    for (const g of bundle.graphs) {
-      const want = contract(g.variant, this.config);
-      const differ = [...tensorDifferences(g.inputs, want.inputs), ...tensorDifferences(g.outputs, want.outputs)];
-      if (differ.length) {
-        throw new ManifestError(
-          `${m.url}: artifacts.${bundle.stem}.graphs (${g.variantName}) does not fit config.max_width ${c.maxWidth}, config.hidden_size ${c.hiddenSize} and ` +
-            `config.max_types ${c.maxTypes} in the bundle's contract: ${differ.join("; ")}. The config and the graph records disagree (one was edited); reconvert the folder with \`python -m convert ... --force\``,
-        );
-      }
-    }
-    const hasSpans = Boolean(this.promptsGraph) && this.spanBuckets.length > 0;
-    if (spanScoring === true && !hasSpans) throw new UnsupportedFolderError(`${this.base.href} has no ${this.precision} span graphs (text_spans_seq*, label_prompts): reconvert it as a bundle, or pass spanScoring: null`);
-    if (spanScoring !== null && typeof spanScoring !== "boolean") throw new InputError(`spanScoring must be null, true or false, got ${JSON.stringify(spanScoring)}`);
-    this.spanScoring = spanScoring === null ? hasSpans : spanScoring;
-    this._spanAuto = spanScoring === null && hasSpans &&
-      JSON.stringify(this.textBuckets.map((b) => b.seqLen)) === JSON.stringify(this.spanBuckets.map((b) => b.seqLen));
-    this.buckets = this.spanScoring && !this._spanAuto ? this.spanBuckets : this.textBuckets;
-    const least = 2 * c.maxWidth;
-    if (windowOverlap === null) this.windowOverlap = defaultOverlap(c.maxWidth);
-    else if (!Number.isInteger(windowOverlap) || windowOverlap < least) {
-      throw new InputError(`windowOverlap must be a whole number of words >= ${least} (2 * config.max_width), got ${JSON.stringify(windowOverlap)}; leave it null for the default ${defaultOverlap(c.maxWidth)}`);
-    } else this.windowOverlap = windowOverlap;
-    this.maxTokens = Math.max(...this.buckets.map((b) => b.maxTokens));
-    this.maxWords = Math.min(c.maxLen, Math.max(...this.buckets.map((b) => b.seqLen)));
+  _checkFolder(windowOverlap, spanScoring, maxSeqLen = null) {
+    Object.assign(this, planFolder(this.manifest, this.precision, this.base, { windowOverlap, spanScoring, maxSeqLen }));
   }
 
   async _sideFile(name) {

@@ -61,3 +61,25 @@ test("weightsPrecision reads the precision of each bundle from its flatbuffer", 
   for (const p of ["fp32", "int8"]) assert.equal(weightsPrecision(new Uint8Array(readFileSync(`${ARTIFACTS}/gliner_bi_${p}.tflite`))), p);
   assert.throws(() => weightsPrecision(new Uint8Array(64)), /TFL3/);
 });
+
+test("maxSeqLen keeps the buckets up to it, and a bad one is refused by name (folder.js)", async () => {
+  const { planFolder } = await import("../src/folder.js");
+  const { readManifest } = await import("../src/manifest.js");
+  const { InputError } = await import("../src/errors.js");
+  const manifest = readManifest(readFileSync(`${ARTIFACTS}/manifest.json`, "utf8"), `${ARTIFACTS}manifest.json`);
+  const base = new URL(`file://${ARTIFACTS}`);
+  const all = planFolder(manifest, "fp32", base).textBuckets.map((b) => b.seqLen);
+  assert.ok(all.length >= 2, `the web bundle has buckets ${all}`);
+  const capped = planFolder(manifest, "fp32", base, { maxSeqLen: all[0] });
+  assert.deepEqual(capped.textBuckets.map((b) => b.seqLen), [all[0]]);
+  assert.deepEqual(capped.spanBuckets.map((b) => b.seqLen), [all[0]]);
+  assert.equal(capped.maxWords, Math.min(manifest.config.maxLen, all[0]));
+  // Between buckets: the ones at or below it.
+  assert.deepEqual(planFolder(manifest, "fp32", base, { maxSeqLen: all[1] - 1 }).textBuckets.map((b) => b.seqLen), [all[0]]);
+  assert.throws(() => planFolder(manifest, "fp32", base, { maxSeqLen: all[0] - 1 }),
+    (e) => e instanceof InputError && e.message.includes(`below the smallest bucket (${all[0]})`) && e.message.includes(all.join(", ")));
+  for (const bad of [0, -256, 1.5, "256"]) {
+    assert.throws(() => planFolder(manifest, "fp32", base, { maxSeqLen: bad }),
+      (e) => e instanceof InputError && e.message.startsWith("maxSeqLen must be a positive integer"), String(bad));
+  }
+});
