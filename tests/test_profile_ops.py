@@ -38,8 +38,10 @@ def test_profile_has_fully_connected_and_adds_up(profile_json):
     wall = r["wall_ms"][r["stat"]]
     total = sum(t["ms"] for t in r["op_types"])
     assert wall > 0 and total > 0
-    # op events exclude interpreter/buffer overhead and truncate to whole us, but must not double count
-    assert 0.5 <= total / wall <= 1.5, (total, wall)
+    # Op events exclude the call's own overhead (buffers, the C API, scheduling) and truncate to whole us, but must not
+    # double count. On this ~3 ms tiny graph that overhead is a large share, and with the suite's other worker busy it
+    # was measured at 57% of the wall time (ops 3.4 of 7.9 ms): the lower bound only catches events mostly missing.
+    assert 0.2 <= total / wall <= 1.5, (total, wall)
     assert total == pytest.approx(r["ops_ms"])
 
 
