@@ -56,16 +56,9 @@ def render(doc: dict, source: str) -> str:
 
 
 def write_doc(doc: dict, source: str, path: Path = DOC) -> None:
-    from common.files import atomic_write_bytes
+    from scripts.doc_section import write_section
 
-    text = path.read_text(encoding="utf-8")
-    block = BEGIN + "\n" + render(doc, source) + "\n" + END
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:  # the first time: a section of its own at the end
-        text = text.rstrip("\n") + "\n\n" + TITLE + "\n\n" + block + "\n"
-    atomic_write_bytes(path, text.encode())
+    write_section(path, BEGIN, END, render(doc, source), title=TITLE)
 
 
 def main(argv=None) -> int:
@@ -87,7 +80,9 @@ def main(argv=None) -> int:
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    a.json.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    from common.files import atomic_write_bytes
+
+    atomic_write_bytes(a.json, (json.dumps(doc, indent=1) + "\n").encode())
     write_doc(doc, a.json.name, a.doc)
     print(f"wrote {a.json} and {a.doc}'s aarch64 section")
     return 0

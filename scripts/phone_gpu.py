@@ -48,16 +48,9 @@ def render(doc: dict, source: str) -> str:
 
 
 def write_doc(doc: dict, source: str, path: Path = DOC) -> None:
-    from common.files import atomic_write_bytes
+    from scripts.doc_section import write_section
 
-    text = path.read_text(encoding="utf-8")
-    block = BEGIN + "\n" + render(doc, source) + "\n" + END
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:  # the first time: a section of its own at the end
-        text = text.rstrip("\n") + "\n\n" + TITLE + "\n\n" + block + "\n"
-    atomic_write_bytes(path, text.encode())
+    write_section(path, BEGIN, END, render(doc, source), title=TITLE)
 
 
 def main(argv=None) -> int:

@@ -199,14 +199,9 @@ def render(d: dict, source: str) -> str:
 
 
 def write_doc(d: dict, source: str, doc: Path = DOC) -> None:
-    from common.files import atomic_write_bytes
+    from scripts.doc_section import write_section
 
-    text = doc.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{doc} has no markers ({BEGIN} ... {END})")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    atomic_write_bytes(doc, (head + BEGIN + "\n" + render(d, source) + "\n" + END + tail).encode())
+    write_section(doc, BEGIN, END, render(d, source))
 
 
 def main(argv=None) -> int:

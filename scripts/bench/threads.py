@@ -101,14 +101,9 @@ def render(bench: dict) -> str:
 
 
 def write_doc(bench: dict, doc: Path = DOC) -> None:
-    from common.files import atomic_write_bytes
+    from scripts.doc_section import write_section
 
-    text = doc.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{doc} has no threads markers ({BEGIN} ... {END})")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    atomic_write_bytes(doc, (head + BEGIN + "\n" + render(bench) + "\n" + END + tail).encode())
+    write_section(doc, BEGIN, END, render(bench))
 
 
 def main(argv=None) -> int:
