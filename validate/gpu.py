@@ -11,7 +11,6 @@ import os
 import pickle
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from common.variants import Layout, Precision, Tolerance
+from validate.graphs import TimedGraph
 
 ROOT = Path(__file__).resolve().parent.parent
 ADAPTER_DIR = ROOT / "build" / "gpu-adapter"  # where `make gpu-adapter` unpacks it
@@ -153,27 +153,15 @@ class Session:
             self.proc.wait()
 
 
-class GpuGraph:
-    """One signature of a file open on the GPU, called as validate.graphs.Interp is."""
+class GpuGraph(TimedGraph):
+    """One signature of a file open on the GPU, called and timed as validate.graphs.Interp is."""
 
     def __init__(self, session: Session, graph):
-        self.session, self.signature = session, graph.signature
-        self.dtypes = {t.name: t.dtype for t in graph.inputs}
-        self.times: list[float] = []
+        super().__init__(graph)
+        self.session = session
 
-    def __call__(self, **arrays):
-        from common.inputs import as_dtypes
-
-        arrays = as_dtypes(arrays, self.dtypes)
-        t = time.perf_counter()
-        out = self.session.run(self.signature, arrays)
-        self.times.append((time.perf_counter() - t) * 1e3)
-        return next(iter(out.values()))
-
-    def timing(self) -> dict:
-        if not self.times:
-            return {}
-        return {"calls": len(self.times), "median": statistics.median(self.times), "max": max(self.times)}
+    def _run(self, arrays: dict) -> dict:
+        return self.session.run(self.signature, arrays)
 
 
 class Opener:

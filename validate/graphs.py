@@ -19,29 +19,23 @@ from validate.results import Case, Result, Stage
 from validate.stats import LabelStats, SpanStats
 
 
-class Interp:
-    """One graph of a .tflite file, fed in the dtypes its manifest entry records, timed; a file's interpreter is
-    shared by its signatures."""
+class TimedGraph:
+    """One graph fed in the dtypes its manifest entry records and timed per call; a backend supplies `_run`."""
 
-    _open: dict[tuple[str, int | None], object] = {}
-
-    def __init__(self, path: Path, num_threads: int | None, graph: Graph):
-        from ai_edge_litert.interpreter import Interpreter
-
-        key = (str(path), num_threads)
-        if key not in Interp._open:
-            Interp._open.clear()  # one file open at a time: a bundle's signatures are validated together
-            Interp._open[key] = Interpreter(model_path=str(path), num_threads=num_threads)
-        self.runner = Interp._open[key].get_signature_runner(graph.signature)
+    def __init__(self, graph: Graph):
         # The builders make int32 arrays; a seed file records int64 and float32 (common/inputs.py). A file
-        # that takes other dtypes than its record fails here, in LiteRT's type check.
+        # that takes other dtypes than its record fails in the backend's type check.
+        self.signature = graph.signature
         self.dtypes = {t.name: t.dtype for t in graph.inputs}
         self.times: list[float] = []
+
+    def _run(self, arrays: dict) -> dict:
+        raise NotImplementedError
 
     def __call__(self, **arrays) -> np.ndarray:
         arrays = as_dtypes(arrays, self.dtypes)
         t = time.perf_counter()
-        out = self.runner(**arrays)
+        out = self._run(arrays)
         self.times.append((time.perf_counter() - t) * 1e3)
         return next(iter(out.values()))
 
@@ -49,6 +43,25 @@ class Interp:
         if not self.times:
             return {}
         return {"calls": len(self.times), "median": statistics.median(self.times), "max": max(self.times)}
+
+
+class Interp(TimedGraph):
+    """One graph of a .tflite file on LiteRT's CPU interpreter; a file's interpreter is shared by its signatures."""
+
+    _open: dict[tuple[str, int | None], object] = {}
+
+    def __init__(self, path: Path, num_threads: int | None, graph: Graph):
+        from ai_edge_litert.interpreter import Interpreter
+
+        super().__init__(graph)
+        key = (str(path), num_threads)
+        if key not in Interp._open:
+            Interp._open.clear()  # one file open at a time: a bundle's signatures are validated together
+            Interp._open[key] = Interpreter(model_path=str(path), num_threads=num_threads)
+        self.runner = Interp._open[key].get_signature_runner(graph.signature)
+
+    def _run(self, arrays: dict) -> dict:
+        return self.runner(**arrays)
 
 
 def _load(res: Result, path: Path, num_threads, graph: Graph, opener=Interp) -> "Interp | None":
