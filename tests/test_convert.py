@@ -225,7 +225,7 @@ def test_refuses_uni_encoder(tiny_trained_dir, tmp_path):
     cfg.pop("labels_encoder_config", None)
     cfg["model_type"] = "gliner_uni_encoder_span"
     (d / "gliner_config.json").write_text(json.dumps(cfg))
-    with pytest.raises(SourceError, match="gliner_uni_encoder_span, not a bi-encoder span model"):
+    with pytest.raises(SourceError, match="is a span uni-encoder with a modernbert text encoder; converting it needs a labels encoder"):
         resolve(str(d), offline=True)
 
 

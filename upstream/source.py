@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from common.tflite import sha256_file
 from upstream import adapter
+from upstream.architecture import from_config, refusal
 
-SUPPORTED_MODEL_TYPE = "gliner_bi_encoder_span"
 
 
 def hub_offline(environ=os.environ) -> bool:
@@ -86,17 +86,9 @@ def _check_weights(weights: Path) -> None:
 
 
 def _check_config(folder: Path, cfg: dict) -> None:
-    span_mode = cfg.get("span_mode")
-    model_type = cfg.get("model_type")
-    is_bi = bool(cfg.get("labels_encoder") or cfg.get("labels_encoder_config"))
-    if model_type not in (None, SUPPORTED_MODEL_TYPE) or not is_bi or span_mode == "token_level":
-        what = model_type or ("a uni-encoder GLiNER" if not is_bi else f"a bi-encoder with span_mode {span_mode!r}")
-        raise SourceError(
-            f"{folder} is {what}, not a bi-encoder span model ({SUPPORTED_MODEL_TYPE}, e.g. "
-            "knowledgator/gliner-bi-base-v2.0); only that architecture can be converted"
-        )
-    if span_mode != "markerV0":
-        raise SourceError(f"{folder}: span_mode {span_mode!r} is not supported; only markerV0")
+    message = refusal(str(folder), from_config(cfg))
+    if message:
+        raise SourceError(message)
     for key in ("encoder_config", "labels_encoder_config"):
         sub = cfg.get(key) or {}
         if "auto_map" in sub:
@@ -148,6 +140,12 @@ def load_model(source: Source):
             "(re-download or re-save the model)"
         ) from e
     model.eval()
+    # A config that names its encoders only by hub name (no inlined encoder_config) is judged again on what loaded.
+    loaded = replace(from_config(source.config), text_encoder=adapter.text_backbone(model).config.model_type,
+                     labels_encoder=adapter.labels_backbone(model).config.model_type)
+    message = refusal(str(source.folder), loaded)
+    if message:
+        raise SourceError(message)
     check_tokenizer_fits(model, source.folder)
     return model
 
