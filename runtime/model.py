@@ -5,6 +5,7 @@ A thin API over the stages, each in a module of its own, in the order a call run
   runtime/labels.py       label embeddings (labels encoder) and prompt vectors (prompts graph), cached
   runtime/logits_path.py  up to config.max_types labels: the seed's logits graph per window, decoded
   runtime/span_path.py    any number of labels: span graph per window, scored on the host, decoded
+  runtime/token_path.py   token-level models: token graph per window and max_types labels, decoded as TokenDecoder
   runtime/decoding.py     upstream's greedy span decoding; text.entities maps words back to characters
 """
 
@@ -25,6 +26,7 @@ from runtime.labels import LabelStage
 from runtime.logits_path import GraphCall, LogitsPath
 from runtime.scoring import SCORES_BUDGET_BYTES
 from runtime.span_path import SpanPath
+from runtime.token_path import TokenPath
 from runtime.text import PreparedText, TextStage
 from runtime.windows import Window
 
@@ -86,6 +88,7 @@ class GLiNERLiteRT:
         self._banks_checked: dict[int, weakref.ref] = {}
         self._logits_path = LogitsPath(artifacts, self._text, text_buckets)
         self._span_path = SpanPath(artifacts, self._text, span_buckets, int(scores_budget_bytes))
+        self._token_path = TokenPath(artifacts, self._text, text_buckets) if artifacts.token_level else None
 
     @property
     def scores_budget_bytes(self) -> int:
@@ -195,6 +198,8 @@ class GLiNERLiteRT:
             return []  # upstream's _filter_valid_texts
         checks.check_unicode(text, "text")
         prepared = self._text.prepare(text, on_overflow)
+        if self._token_path is not None:
+            return self._token_path.predict(prepared, embeds, labels, threshold, flat_ner, multi_label)
         if self.uses_span_path(len(labels)):
             prompts = self._labels.prompts(embeds)
             return self._span_path.predict(prepared, prompts, labels, threshold, flat_ner, multi_label)

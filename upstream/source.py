@@ -12,6 +12,7 @@ from common.tflite import sha256_file
 from upstream import adapter
 
 SUPPORTED_MODEL_TYPE = "gliner_bi_encoder_span"
+TOKEN_MODEL_TYPE = "gliner_bi_encoder_token"  # span_mode token_level: start/end/inside logits per word
 
 
 def hub_offline(environ=os.environ) -> bool:
@@ -89,14 +90,18 @@ def _check_config(folder: Path, cfg: dict) -> None:
     span_mode = cfg.get("span_mode")
     model_type = cfg.get("model_type")
     is_bi = bool(cfg.get("labels_encoder") or cfg.get("labels_encoder_config"))
-    if model_type not in (None, SUPPORTED_MODEL_TYPE) or not is_bi or span_mode == "token_level":
+    token = span_mode == "token_level"
+    if model_type not in (None, TOKEN_MODEL_TYPE if token else SUPPORTED_MODEL_TYPE) or not is_bi:
         what = model_type or ("a uni-encoder GLiNER" if not is_bi else f"a bi-encoder with span_mode {span_mode!r}")
         raise SourceError(
             f"{folder} is {what}, not a bi-encoder span model ({SUPPORTED_MODEL_TYPE}, e.g. "
             "knowledgator/gliner-bi-base-v2.0); only that architecture can be converted"
         )
-    if span_mode != "markerV0":
-        raise SourceError(f"{folder}: span_mode {span_mode!r} is not supported; only markerV0")
+    if token and cfg.get("represent_spans"):
+        raise SourceError(f"{folder}: a token_level model with represent_spans=True is not supported (its span "
+                          "logits are a second head); only the token scorer's start/end/inside logits convert")
+    if span_mode != "markerV0" and not token:
+        raise SourceError(f"{folder}: span_mode {span_mode!r} is not supported; only markerV0 and token_level")
     for key in ("encoder_config", "labels_encoder_config"):
         sub = cfg.get(key) or {}
         if "auto_map" in sub:
