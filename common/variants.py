@@ -240,8 +240,12 @@ def bundle_file_name(precision: Precision) -> str:
     return f"gliner_bi_{precision.suffix}.tflite"
 
 
-def all_variants(seq_lens=SEQ_LENS, precisions=DEFAULT_PRECISIONS, components=tuple(Component)) -> list[Variant]:
-    """The variant matrix, as data: labels-side graphs x precision, then text graphs x seq_len x precision."""
+def all_variants(seq_lens=SEQ_LENS, precisions=DEFAULT_PRECISIONS, components=None, span_mode: str = "markerV0"
+                 ) -> list[Variant]:
+    """The variant matrix, as data: labels-side graphs x precision, then text graphs x seq_len x precision.
+    `components` None: every graph a model of `span_mode` has (Component.serves)."""
+    if components is None:
+        components = [c for c in Component if c.serves(span_mode)]
     out: list[Variant] = []
     for c in components:
         if c.per_bucket:

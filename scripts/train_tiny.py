@@ -222,6 +222,16 @@ def write_training_md(path: Path, info: dict) -> None:
             "package's weights added. The LSTM (`rnn.*`) weights are kept as initialised (never called).",
             "",
         ]
+    elif a.get("span_mode") == "token_level":
+        head = [
+            "# tiny-token-trained",
+            "",
+            "`tiny-token` (scripts/build_fixtures.py, seed 0: `tiny`'s shapes and tokenizers with span_mode",
+            "token_level, gliner's BiEncoderTokenGLiNER: a Scorer gives start/end/inside logits per word and label)",
+            "trained on synthetic NER data from scripts/synth_ner.py so its predictions are meaningful. The LSTM",
+            "(`rnn.*`) weights are kept as initialised: the bi-encoder token forward never calls them.",
+            "",
+        ]
     else:
         head = [
             "# tiny-trained",
@@ -253,7 +263,7 @@ def write_training_md(path: Path, info: dict) -> None:
         f"- steps: {a['steps']}, batch size {a['batch_size']} (length-bucketed), AdamW lr {a['encoder_lr']} "
         f"(encoders) / {a['head_lr']} (heads), weight decay {a['weight_decay']}, {a['warmup']:.0%} warmup + cosine, "
         f"grad clip {a['clip']}",
-        "- batches from gliner's own SpanDataCollator with the 8 labels fixed in every batch "
+        f"- batches from gliner's own {info.get('collator', 'SpanDataCollator')} with the 8 labels fixed in every batch "
         f"({', '.join(LABELS)}); loss = `model.model(**batch).loss` (BCE, sum reduction, as the gliner Trainer "
         "defaults)",
         f"- training pool: {info['train_size']} examples, `generate({info['train_size']}, seed={info['train_seed']})`"
@@ -400,6 +410,7 @@ def main(argv=None) -> int:
             "machine": f"{platform.machine()} {os.cpu_count()} cpu", "torch": torch.__version__,
             "gliner": getattr(gliner, "__version__", "?"), "threads": a.threads,
             "heldout": heldout_metrics, "example_text": example_text, "example_entities": example,
+            "collator": model.data_collator_class.__name__,
             "init": f"`{a.init}`" if a.init else f"built fresh with {build.__name__}(seed={BUILD_SEED}) in a temp folder",
             "labels_tokenizer_sha256": hashlib.sha256(
                 (Path(built) / "labels_tokenizer" / "tokenizer.json").read_bytes()).hexdigest(),
