@@ -84,6 +84,22 @@ def test_restated_scorer_equals_upstream_scorer(upstream):
     assert float((got - want).abs().max()) <= 1e-5 * float(want.abs().max())
 
 
+def test_token_graphs_run_on_xnnpack_and_rank_4(token_artifacts):
+    """Every CONCATENATION within XNNPACK's five inputs and six dims (wrappers/stacking.py), and no tensor of rank
+    above 4 in the token graphs (upstream's Scorer builds rank-5 ones, which GPU delegates refuse)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from common.tflite import widest_op
+    from wrappers.stacking import MAX_INPUTS
+
+    for p in ("fp32", "int8"):
+        path = token_artifacts / f"gliner_bi_{p}.tflite"
+        widths = widest_op(path, "CONCATENATION")
+        assert {s: w for s, w in widths.items() if w[0] > MAX_INPUTS or w[1] > 6} == {}
+        ranks = {len(t["shape"]) for t in Interpreter(model_path=str(path)).get_tensor_details()}
+        assert max(ranks) <= 4, ranks
+
+
 def test_represent_spans_is_refused(tmp_path):
     import json
     import shutil
@@ -192,13 +208,12 @@ def test_swapped_start_end_channels_fail_the_parity_check(rt, upstream, parity_i
     from runtime.token_decoding import decode_tokens
     from runtime.text import entities
 
-    path = rt._token_path
     failed = 0
     for _, text, labels in parity_items:
         prepared = rt.prepare(text)
         embeds = rt.encode_labels(labels)
         (win,) = prepared.windows
-        logits = path.window_logits(path.build_calls(prepared, win, embeds))
+        logits = rt.window_logits(rt.build_calls(prepared, win, embeds))  # the public stages: token logits
         spans = decode_tokens(logits[..., [1, 0, 2]], prepared.num_words, labels, 0.5)
         problems, _ = diff(upstream.predict_entities(text, labels), entities(prepared, spans), text)
         failed += bool(problems)
