@@ -230,3 +230,29 @@ def test_int8_runtime_entity_f1(token_artifacts, upstream, parity_items):
     score = f1(want, got)
     print(f"\nint8 entity F1 against upstream fp32: {score:.4f} over {sum(map(len, want))} entities")
     assert score >= 0.95
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--layout", "files"], "a token_level model does not have; use --layout bundle"),
+    (["--components", "labels", "spans"], "--components spans: a token_level model has no such graph"),
+])
+def test_convert_refuses_what_a_token_model_lacks(tmp_path, extra, says):
+    from tests.cli import run_cli
+
+    res = run_cli(["python", "-m", "convert", "--model", str(TINY_TOKEN_TRAINED), "--out", str(tmp_path / "o"), *extra])
+    assert res.returncode == 2 and says in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_runtime_cli_on_a_token_folder(token_artifacts):
+    import json
+
+    from tests.cli import run_cli
+
+    res = run_cli(["python", "-m", "runtime", "--model", str(token_artifacts), "--labels", ",".join(CORE_LABELS),
+                   "Maria Garcia joined Acme Corp in Paris on May 3, 2021."])
+    assert res.returncode == 0, res.stderr
+    got = {(e["text"], e["label"]) for e in json.loads(res.stdout.splitlines()[0])["entities"]}
+    want = {(e["text"], e["label"]) for e in load_gliner(str(TINY_TOKEN_TRAINED)).predict_entities(
+        "Maria Garcia joined Acme Corp in Paris on May 3, 2021.", CORE_LABELS)}
+    assert got == want and len(want) >= 3
