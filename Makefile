@@ -72,6 +72,9 @@ clean:
 # modules, then drives headless Chromium through the demo page (web/browser/run.mjs; its screenshot goes to
 # build/web-test/; `node web/browser/run.mjs --screenshot docs/web-demo.png` redraws the committed one).
 WEB_TINY := build/tiny-trained-web
+# A token-level model (span_mode token_level) through the same browser suite: its entities only.
+TINY_TOKEN := tests/fixtures/tiny-token-trained
+WEB_TOKEN := build/tiny-token-trained-web
 WEB_PORT ?= 8321
 CHROMIUM ?= /usr/bin/chromium
 .PHONY: web web-deps test-web web-bench
@@ -85,9 +88,10 @@ web-deps:
 test-web: $(STAMP) web-deps
 	$(BIN)/python -m convert --model $(TINY) --out $(WEB_TINY) --web --precisions fp32 int8
 	$(BIN)/python -m convert --model $(TINY) --out build/tiny-trained-seed --layout files --seq-lens 256 --precisions fp32
-	$(BIN)/python -m scripts.web_expected --artifacts $(WEB_TINY) --out build/web-expected
+	$(BIN)/python -m convert --model $(TINY_TOKEN) --out $(WEB_TOKEN) --web --precisions fp32 int8
+	$(BIN)/python -m scripts.web_expected --artifacts $(WEB_TINY) --out build/web-expected --token-artifacts $(WEB_TOKEN)
 	cd web && node --test test/
-	CHROMIUM=$(CHROMIUM) node web/browser/run.mjs --artifacts $(WEB_TINY)
+	CHROMIUM=$(CHROMIUM) node web/browser/run.mjs --artifacts $(WEB_TINY) --token-artifacts $(WEB_TOKEN)
 
 # Serves the repository with COOP/COEP (wasm threads) and prints the demo's URL; `make test-web` (or the convert line
 # above) writes the tiny-trained web bundle it opens by default.

@@ -22,6 +22,10 @@ SPANS_INPUTS = TEXT_INPUTS[:4]
 SPANS_OUTPUT = "span_reps"
 PROMPTS_INPUTS = ("labels_embeds",)
 PROMPTS_OUTPUT = "prompts"
+# The token-level graph: words and up to config.max_types label embeddings in (no span_idx: it scores words),
+# upstream's Scorer logits out, [1, S, max_types, 3]: start, end, inside (gliner/modeling/scorers.py).
+TOKENS_INPUTS = TEXT_INPUTS[:5]
+TOKENS_OUTPUT = "logits"
 
 
 def io_names(component: Component) -> tuple[tuple[str, ...], str]:
@@ -29,7 +33,7 @@ def io_names(component: Component) -> tuple[tuple[str, ...], str]:
     return {
         Component.LABELS: (LABELS_INPUTS, LABELS_OUTPUT), Component.LABELS_BULK: (LABELS_INPUTS, LABELS_OUTPUT),
         Component.PROMPTS: (PROMPTS_INPUTS, PROMPTS_OUTPUT), Component.TEXT: (TEXT_INPUTS, TEXT_OUTPUT),
-        Component.SPANS: (SPANS_INPUTS, SPANS_OUTPUT),
+        Component.SPANS: (SPANS_INPUTS, SPANS_OUTPUT), Component.TOKENS: (TOKENS_INPUTS, TOKENS_OUTPUT),
     }[component]
 
 
@@ -76,6 +80,8 @@ def input_shapes(component: Component, seq_len: int | None, max_width: int, hidd
     s = seq_len
     if component is Component.SPANS:
         return {n: (1, s) for n in SPANS_INPUTS}
+    if component is Component.TOKENS:
+        return {**{n: (1, s) for n in SPANS_INPUTS}, "labels_embeds": (1, max_types, hidden)}
     return {
         "input_ids": (1, s), "attention_mask": (1, s), "first_subword_positions": (1, s),
         "word_valid_mask": (1, s), "labels_embeds": (1, max_types, hidden), "span_idx": (1, s * max_width, 2),
@@ -89,6 +95,8 @@ def output_shape(component: Component, seq_len: int | None, max_width: int, hidd
         return (component.label_rows(max_types), hidden)
     if component is Component.SPANS:
         return (1, seq_len, max_width, hidden)
+    if component is Component.TOKENS:
+        return (1, seq_len, max_types, 3)
     return (1, seq_len, max_width, max_types)
 
 
@@ -156,6 +164,17 @@ def build_text_inputs(
         "labels_embeds": labels, "span_idx": span_idx,
     }
     return TextInputs(arrays=arrays, num_words=num_words, num_tokens=n_tok)
+
+
+def build_token_inputs(
+    input_ids: Sequence[int], word_ids: Sequence[int | None], num_words: int, seq_len: int,
+    labels_embeds: np.ndarray, pad_token_id: int = 0, *, max_types: int,
+) -> TextInputs:
+    """The token-level graph's five arrays (TOKENS_INPUTS): the text graph's without span_idx, which a graph
+    that scores words has no use for (built here with one width, then dropped)."""
+    t = build_text_inputs(input_ids, word_ids, num_words, seq_len, 1, labels_embeds, pad_token_id,
+                          max_types=max_types)
+    return TextInputs({n: t.arrays[n] for n in TOKENS_INPUTS}, t.num_words, t.num_tokens)
 
 
 def build_labels_inputs(encodings: Sequence[Sequence[int]], empty_encoding: Sequence[int], rows: int

@@ -28,6 +28,7 @@ LABEL_TOKENS = 32  # tokens per label row of the labels encoder
 # Label rows per call of the bulk labels encoder and of the prompts graph: 1,000 labels are 8 calls instead of
 # 40 (at max_types 25), and an app encoding a handful of labels still has the max_types-row graph.
 BULK_LABEL_ROWS = 128
+TOKEN_LEVEL = "token_level"  # gliner's span_mode of the token-level (BIO-style start/end/inside) models
 
 
 class Component(str, Enum):
@@ -40,11 +41,23 @@ class Component(str, Enum):
     PROMPTS = "prompts"  # label embeddings -> prompt vectors (upstream's prompt_rep), BULK_LABEL_ROWS rows per call
     TEXT = "text"  # text encoder + span head scored against config.max_types labels, per bucket
     SPANS = "spans"  # text encoder + span head up to the span representations [S, max_width, hidden], per bucket
+    # Token-level models (gliner's BiEncoderTokenGLiNER, span_mode "token_level"): text encoder + Scorer against
+    # config.max_types labels: start/end/inside logits [1, S, max_types, 3], per bucket. More labels run it once
+    # per max_types labels (runtime/token_path.py; docs/RUNTIME.md says why).
+    TOKENS = "tokens"
 
     @property
     def per_bucket(self) -> bool:
         """A text graph: one per seq_len."""
-        return self in (Component.TEXT, Component.SPANS)
+        return self in (Component.TEXT, Component.SPANS, Component.TOKENS)
+
+    def serves(self, span_mode: str) -> bool:
+        """Whether a model of `span_mode` has this graph: the labels encoders serve both kinds; TOKENS only
+        token-level models; the span graphs (TEXT, SPANS, PROMPTS) only span models (a token model has no
+        prompt_rep layer and no span head)."""
+        if self in (Component.LABELS, Component.LABELS_BULK):
+            return True
+        return (self is Component.TOKENS) == (span_mode == TOKEN_LEVEL)
 
     @property
     def in_seed(self) -> bool:
@@ -62,6 +75,7 @@ class Component(str, Enum):
 _STEMS = {
     Component.LABELS: "labels_encoder", Component.LABELS_BULK: "labels_encoder_bulk",
     Component.PROMPTS: "label_prompts", Component.TEXT: "text_encoder_seq", Component.SPANS: "text_spans_seq",
+    Component.TOKENS: "token_logits_seq",
 }
 
 
@@ -226,8 +240,12 @@ def bundle_file_name(precision: Precision) -> str:
     return f"gliner_bi_{precision.suffix}.tflite"
 
 
-def all_variants(seq_lens=SEQ_LENS, precisions=DEFAULT_PRECISIONS, components=tuple(Component)) -> list[Variant]:
-    """The variant matrix, as data: labels-side graphs x precision, then text graphs x seq_len x precision."""
+def all_variants(seq_lens=SEQ_LENS, precisions=DEFAULT_PRECISIONS, components=None, span_mode: str = "markerV0"
+                 ) -> list[Variant]:
+    """The variant matrix, as data: labels-side graphs x precision, then text graphs x seq_len x precision.
+    `components` None: every graph a model of `span_mode` has (Component.serves)."""
+    if components is None:
+        components = [c for c in Component if c.serves(span_mode)]
     out: list[Variant] = []
     for c in components:
         if c.per_bucket:

@@ -38,23 +38,44 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _plans(args, precisions, components):
+    from common.variants import all_variants
+
+    from convert.plan import plan_files
+
+    plans = []
+    for layout in dict.fromkeys(Layout(x) for x in args.layout):
+        default = WEB_SEQ_LENS if args.web else SEQ_LENS if layout is Layout.BUNDLE else SEED_SEQ_LENS
+        plans += plan_files(all_variants(args.seq_lens or default, precisions, components), layout)
+    return plans
+
+
+def _served(args, components, span_mode):
+    """The requested components a model of `span_mode` has: a token-level model has the labels encoders and the
+    token graph, a span model every other one; a graph asked for by name that the model lacks is refused."""
+    from common.variants import TOKEN_LEVEL
+
+    explicit = args.components != parser().get_default("components")
+    missing = [c.value for c in components if not c.serves(span_mode)]
+    if explicit and missing:
+        raise ValueError(f"--components {' '.join(missing)}: a {span_mode} model has no such graph; choose from "
+                         f"{' '.join(c.value for c in Component if c.serves(span_mode))}")
+    if span_mode == TOKEN_LEVEL and Layout.FILES.value in args.layout:
+        raise ValueError("--layout files writes the seed's span graphs, which a token_level model does not have; "
+                         "use --layout bundle")
+    return [c for c in components if c.serves(span_mode)]
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         # Validate the request before loading anything heavy.
-        from common.variants import all_variants
-
-        from convert.plan import plan_files
-
         precisions = [Precision.parse(p) for p in args.precisions]
         components = [Component(c) for c in args.components]
         if args.web and args.layout != [Layout.BUNDLE.value]:
             raise ValueError("--web writes a bundle (LiteRT.js takes no int64 inputs, which the seed's files have); "
                              "drop --layout")
-        plans = []
-        for layout in dict.fromkeys(Layout(x) for x in args.layout):
-            default = WEB_SEQ_LENS if args.web else SEQ_LENS if layout is Layout.BUNDLE else SEED_SEQ_LENS
-            plans += plan_files(all_variants(args.seq_lens or default, precisions, components), layout)
+        plans = _plans(args, precisions, components)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -65,6 +86,10 @@ def main(argv=None) -> int:
     created = not out.exists()
     try:
         source = resolve(args.model, offline=hub_offline())
+        try:
+            plans = _plans(args, precisions, _served(args, components, source.config.get("span_mode")))
+        except ValueError as e:
+            raise SourceError(str(e)) from None
         check_output_dir(out, source.folder)
         model = load_model(source)
         convert_all(model, source, plans, out, Options(fuse_span_head=not args.no_fuse_span_head, force=args.force))

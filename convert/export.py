@@ -22,6 +22,10 @@ def build_wrapper(model, variant: Variant, fuse_span_head: bool = True,
         wrapper = PromptsWrapper(model).eval()
     elif c is Component.SPANS:
         wrapper = SpanRepsWrapper(model, variant.seq_len).eval()
+    elif c is Component.TOKENS:
+        from wrappers.token import TokenLogitsWrapper
+
+        wrapper = TokenLogitsWrapper(model, variant.seq_len).eval()
     else:
         wrapper = TextEncoderWrapper(model, variant.seq_len, fuse_span_head=fuse_span_head).eval()
     return CastInputs(wrapper).eval() if _x64(variant, layout) else wrapper

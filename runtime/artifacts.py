@@ -14,7 +14,7 @@ from pathlib import Path
 from common import manifest as mf
 from common.inputs import OUTPUT_DTYPE, input_dtypes, input_shapes, io_names, output_shape
 from common.tflite import sha256_stream, weights_precision
-from common.variants import Component, Layout, Precision, Variant
+from common.variants import TOKEN_LEVEL, Component, Layout, Precision, Variant
 from runtime import cache as weight_cache
 
 # LiteRT starts this many threads per interpreter (two graphs loaded: twice that); past the cores it only adds
@@ -140,7 +140,9 @@ class Artifacts:
         }
         present = sorted({v.precision.suffix for v in self.graphs})
         self.labels_variant = Variant(Component.LABELS, precision)
-        self.buckets = self._buckets(Component.TEXT)
+        # A token-level model's text graphs are the token graphs (start/end/inside logits; runtime/token_path.py).
+        self.token_level = self.config.span_mode == TOKEN_LEVEL
+        self.buckets = self._buckets(Component.TOKENS if self.token_level else Component.TEXT)
         # The labels-independent graphs (a bundle has them; the seed's files do not): with the prompts graph and
         # span graphs the runtime scores any number of labels per text pass; without, it runs config.max_types at a time.
         self.span_buckets = self._buckets(Component.SPANS)

@@ -5,6 +5,7 @@ A thin API over the stages, each in a module of its own, in the order a call run
   runtime/labels.py       label embeddings (labels encoder) and prompt vectors (prompts graph), cached
   runtime/logits_path.py  up to config.max_types labels: the seed's logits graph per window, decoded
   runtime/span_path.py    any number of labels: span graph per window, scored on the host, decoded
+  runtime/token_path.py   token-level models: token graph per window and max_types labels, decoded as TokenDecoder
   runtime/decoding.py     upstream's greedy span decoding; text.entities maps words back to characters
 """
 
@@ -25,6 +26,7 @@ from runtime.labels import LabelStage
 from runtime.logits_path import GraphCall, LogitsPath
 from runtime.scoring import SCORES_BUDGET_BYTES
 from runtime.span_path import SpanPath
+from runtime.token_path import TokenPath
 from runtime.text import PreparedText, TextStage
 from runtime.windows import Window
 
@@ -86,6 +88,9 @@ class GLiNERLiteRT:
         self._banks_checked: dict[int, weakref.ref] = {}
         self._logits_path = LogitsPath(artifacts, self._text, text_buckets)
         self._span_path = SpanPath(artifacts, self._text, span_buckets, int(scores_budget_bytes))
+        self._token_path = TokenPath(artifacts, self._text, text_buckets) if artifacts.token_level else None
+        # The public per-call stages below run a token-level folder's token graphs (same stage shapes, 3 channels).
+        self._calls = self._token_path or self._logits_path
 
     @property
     def scores_budget_bytes(self) -> int:
@@ -195,6 +200,8 @@ class GLiNERLiteRT:
             return []  # upstream's _filter_valid_texts
         checks.check_unicode(text, "text")
         prepared = self._text.prepare(text, on_overflow)
+        if self._token_path is not None:
+            return self._token_path.predict(prepared, embeds, labels, threshold, flat_ner, multi_label)
         if self.uses_span_path(len(labels)):
             prompts = self._labels.prompts(embeds)
             return self._span_path.predict(prepared, prompts, labels, threshold, flat_ner, multi_label)
@@ -304,20 +311,20 @@ class GLiNERLiteRT:
 
     def build_calls(self, prepared: PreparedText, window: Window, embeds: np.ndarray) -> list[GraphCall]:
         """Logits path, stage 2: one window's graph calls, one per config.max_types labels."""
-        return self._logits_path.build_calls(prepared, window, embeds)
+        return self._calls.build_calls(prepared, window, embeds)
 
     def run_call(self, call: GraphCall) -> np.ndarray:
         """Logits path, stage 3: one call -> span logits [window words, max_width, labels of the group]."""
-        return self._logits_path.run_call(call)
+        return self._calls.run_call(call)
 
     def window_logits(self, calls: list[GraphCall]) -> np.ndarray:
         """Logits path, stage 3 over one window's calls: logits [window words, max_width, N labels]."""
-        return self._logits_path.window_logits(calls)
+        return self._calls.window_logits(calls)
 
     def decode(self, prepared: PreparedText, window_logits: list[np.ndarray], labels: Sequence[str],
                threshold: float = 0.5, flat_ner: bool = True, multi_label: bool = False) -> list[dict]:
         """Logits path, stage 4: stitch, decode as upstream, map words to char offsets."""
-        return self._logits_path.decode(prepared, window_logits, labels, threshold, flat_ner, multi_label)
+        return self._calls.decode(prepared, window_logits, labels, threshold, flat_ner, multi_label)
 
     def window_spans(self, prepared: PreparedText, window: Window) -> np.ndarray:
         """Span path, stage 2: one window -> span representations [window words, max_width, hidden]."""

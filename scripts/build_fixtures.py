@@ -129,7 +129,8 @@ def build_labels_tokenizer(corpus: list[str], vocab_size: int):
     )
 
 
-def gliner_config(text: dict, labels: dict, hidden_size: int, text_tok, labels_tok, max_len: int) -> dict:
+def gliner_config(text: dict, labels: dict, hidden_size: int, text_tok, labels_tok, max_len: int,
+                  span_mode: str = "markerV0") -> dict:
     text_cfg = dict(text)
     # Every id the tokenizer can emit, gliner's three added tokens included, must index the embedding table.
     text_cfg["vocab_size"] = text_cfg["vocab_size"] or len(text_tok) + GLINER_ADDED_TOKENS
@@ -143,25 +144,29 @@ def gliner_config(text: dict, labels: dict, hidden_size: int, text_tok, labels_t
     return dict(
         model_name="offline-text-encoder", labels_encoder="offline-labels-encoder",
         encoder_config=text_cfg, labels_encoder_config=labels_cfg,
-        hidden_size=hidden_size, span_mode="markerV0", max_width=12, subtoken_pooling="first",
+        hidden_size=hidden_size, span_mode=span_mode, max_width=12, subtoken_pooling="first",
         num_rnn_layers=1, max_len=max_len, max_types=25, dropout=0.3, words_splitter_type="whitespace",
         fuse_layers=False, post_fusion_schema="", class_token_index=-1, vocab_size=-1,
     )
 
 
 def build_model(out: Path, text: dict, labels: dict, hidden_size: int, max_len: int, seed: int,
-                text_vocab: int = 2000, labels_vocab: int = 1000) -> Path:
-    """Writes a loadable GLiNER bi-encoder folder at `out` (atomically: built beside it, then renamed)."""
+                text_vocab: int = 2000, labels_vocab: int = 1000, span_mode: str = "markerV0") -> Path:
+    """Writes a loadable GLiNER bi-encoder folder at `out` (atomically: built beside it, then renamed);
+    span_mode "token_level" builds gliner's BiEncoderTokenGLiNER (BIO-style start/end/inside scorer)."""
     import torch
-    from gliner.config import BiEncoderSpanConfig
-    from gliner.model import BiEncoderSpanGLiNER
+    from gliner.config import BiEncoderSpanConfig, BiEncoderTokenConfig
+    from gliner.model import BiEncoderSpanGLiNER, BiEncoderTokenGLiNER
 
     corpus = _corpus()
     torch.manual_seed(seed)
     text_tok = build_text_tokenizer(corpus, text_vocab, model_max_length=8192)
     labels_tok = build_labels_tokenizer(corpus, labels_vocab)
-    cfg = BiEncoderSpanConfig(**gliner_config(text, labels, hidden_size, text_tok, labels_tok, max_len))
-    model = BiEncoderSpanGLiNER(cfg, tokenizer=text_tok, labels_tokenizer=labels_tok)
+    token = span_mode == "token_level"
+    config_cls, model_cls = ((BiEncoderTokenConfig, BiEncoderTokenGLiNER) if token
+                             else (BiEncoderSpanConfig, BiEncoderSpanGLiNER))
+    cfg = config_cls(**gliner_config(text, labels, hidden_size, text_tok, labels_tok, max_len, span_mode))
+    model = model_cls(cfg, tokenizer=text_tok, labels_tokenizer=labels_tok)
     model.eval()
     from common.files import building_dir
 
@@ -175,6 +180,11 @@ def build_model(out: Path, text: dict, labels: dict, hidden_size: int, max_len: 
 def build_tiny(out: Path, seed: int = 0) -> Path:
     # max_len 600 words: above every tiny test text so upstream never truncates what the buckets hold.
     return build_model(out, TINY_TEXT, TINY_LABELS, hidden_size=32, max_len=600, seed=seed)
+
+
+def build_tiny_token(out: Path, seed: int = 0) -> Path:
+    """`tiny`'s shapes and tokenizers with span_mode token_level (gliner's BiEncoderTokenGLiNER)."""
+    return build_model(out, TINY_TEXT, TINY_LABELS, hidden_size=32, max_len=600, seed=seed, span_mode="token_level")
 
 
 def build_random(member: str, out: Path, seed: int = 0, gliner_hidden: int | None = None) -> Path:
@@ -320,7 +330,7 @@ def build_tiny_minilm_trained(out: Path, seed: int = 0) -> Path:
     return out
 
 
-BUILDERS = {"tiny": build_tiny, "tiny-narrow": build_tiny_narrow, "tiny-minilm": build_tiny_minilm,
+BUILDERS = {"tiny": build_tiny, "tiny-token": build_tiny_token, "tiny-narrow": build_tiny_narrow, "tiny-minilm": build_tiny_minilm,
             "tiny-minilm-trained": build_tiny_minilm_trained}
 RANDOM = {f"{m}-random": m for m in FAMILY}
 

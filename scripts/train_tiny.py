@@ -5,12 +5,14 @@ entities rather than raw logits. Everything runs offline on CPU:
 
     python scripts/train_tiny.py --out tests/fixtures/tiny-trained [--steps N] [--seed S]
     python scripts/train_tiny.py --labels-encoder minilm --out tests/fixtures/tiny-minilm-trained
+    python scripts/train_tiny.py --span-mode token_level --out tests/fixtures/tiny-token-trained
 
 With `--labels-encoder minilm` the start is build_fixtures.build_tiny_minilm (the real all-MiniLM-L6-v2 as
 labels encoder) and the MiniLM is frozen (weights and dropout): only the text encoder, the labels projection
 and the heads train, so the labels encoder stays the real pretrained one, and the folder written holds
 `trained.safetensors` without it (~1 MB, committed); build_fixtures.py tiny-minilm-trained adds the package's
-weights back.
+weights back. With `--span-mode token_level` the start is build_fixtures.build_tiny_token (gliner's
+BiEncoderTokenGLiNER: start/end/inside scores per word and label) and its own collator makes the batches.
 
 `tiny` is built from scratch with build_fixtures.build_tiny(seed=0) into a temp folder, loaded with
 GLiNER.from_pretrained, trained with a plain AdamW loop on batches made by gliner's own collator
@@ -185,8 +187,9 @@ def train(model, train_data: list[dict], dev_data: list[dict], args, log=print) 
         if args.clip:
             torch.nn.utils.clip_grad_norm_(model.model.parameters(), args.clip)
         opt.step()
-        # Per-span-per-class loss, for logging only.
-        per = loss.item() / max(1, int(batch["span_mask"].sum()) * len(LABELS))
+        # Per-span (token model: per-word) per-class loss, for logging only.
+        valid = batch["span_mask"] if "span_mask" in batch else batch["words_mask"] > 0
+        per = loss.item() / max(1, int(valid.sum()) * len(LABELS))
         running = per if running is None else 0.95 * running + 0.05 * per
         if (step + 1) % 50 == 0:
             log(f"step {step + 1}/{args.steps} loss/elem {running:.5f} lr x{f:.2f} {time.time() - t0:.0f}s")
@@ -217,6 +220,16 @@ def write_training_md(path: Path, info: dict) -> None:
             "(384 -> 32) and the heads train. `trained.safetensors` holds every weight but the MiniLM's;",
             "`python scripts/build_fixtures.py tiny-minilm-trained --out DIR` writes the loadable folder with the",
             "package's weights added. The LSTM (`rnn.*`) weights are kept as initialised (never called).",
+            "",
+        ]
+    elif a.get("span_mode") == "token_level":
+        head = [
+            "# tiny-token-trained",
+            "",
+            "`tiny-token` (scripts/build_fixtures.py, seed 0: `tiny`'s shapes and tokenizers with span_mode",
+            "token_level, gliner's BiEncoderTokenGLiNER: a Scorer gives start/end/inside logits per word and label)",
+            "trained on synthetic NER data from scripts/synth_ner.py so its predictions are meaningful. The LSTM",
+            "(`rnn.*`) weights are kept as initialised: the bi-encoder token forward never calls them.",
             "",
         ]
     else:
@@ -250,7 +263,7 @@ def write_training_md(path: Path, info: dict) -> None:
         f"- steps: {a['steps']}, batch size {a['batch_size']} (length-bucketed), AdamW lr {a['encoder_lr']} "
         f"(encoders) / {a['head_lr']} (heads), weight decay {a['weight_decay']}, {a['warmup']:.0%} warmup + cosine, "
         f"grad clip {a['clip']}",
-        "- batches from gliner's own SpanDataCollator with the 8 labels fixed in every batch "
+        f"- batches from gliner's own {info.get('collator', 'SpanDataCollator')} with the 8 labels fixed in every batch "
         f"({', '.join(LABELS)}); loss = `model.model(**batch).loss` (BCE, sum reduction, as the gliner Trainer "
         "defaults)",
         f"- training pool: {info['train_size']} examples, `generate({info['train_size']}, seed={info['train_seed']})`"
@@ -328,6 +341,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--labels-encoder", choices=["tiny", "minilm"], default="tiny",
                    help="tiny: train everything from build_tiny; minilm: build_tiny_minilm, the real MiniLM frozen")
+    p.add_argument("--span-mode", choices=["markerV0", "token_level"], default="markerV0",
+                   help="markerV0: the span model (build_tiny); token_level: the token model (build_tiny_token)")
     p.add_argument("--min-f1", type=float, default=DEFAULTS["min_f1"],
                    help="refuse to write the folder below this held-out F1 at threshold 0.5")
     a = p.parse_args(argv)
@@ -345,7 +360,7 @@ def main(argv=None) -> int:
     from gliner import GLiNER
     import gliner
 
-    from scripts.build_fixtures import build_tiny, build_tiny_minilm
+    from scripts.build_fixtures import build_tiny, build_tiny_minilm, build_tiny_token
 
     train_seed = TRAIN_SEED_BASE + a.seed
     train_data = generate(a.train_size, train_seed)
@@ -354,7 +369,10 @@ def main(argv=None) -> int:
     train_texts = {ex["text"] for ex in train_data}
 
     with tempfile.TemporaryDirectory(prefix="tiny-build-") as td:
-        build = build_tiny_minilm if a.labels_encoder == "minilm" else build_tiny
+        if a.labels_encoder == "minilm" and a.span_mode == "token_level":
+            p.error("--labels-encoder minilm trains the span model only")
+        build = (build_tiny_minilm if a.labels_encoder == "minilm"
+                 else build_tiny_token if a.span_mode == "token_level" else build_tiny)
         built = a.init if a.init else build(Path(td) / "tiny", seed=BUILD_SEED)
         model = GLiNER.from_pretrained(str(built), local_files_only=True)
         rnn_before = {k: v.clone() for k, v in model.model.state_dict().items() if k.startswith("rnn.")}
@@ -392,6 +410,7 @@ def main(argv=None) -> int:
             "machine": f"{platform.machine()} {os.cpu_count()} cpu", "torch": torch.__version__,
             "gliner": getattr(gliner, "__version__", "?"), "threads": a.threads,
             "heldout": heldout_metrics, "example_text": example_text, "example_entities": example,
+            "collator": model.data_collator_class.__name__,
             "init": f"`{a.init}`" if a.init else f"built fresh with {build.__name__}(seed={BUILD_SEED}) in a temp folder",
             "labels_tokenizer_sha256": hashlib.sha256(
                 (Path(built) / "labels_tokenizer" / "tokenizer.json").read_bytes()).hexdigest(),

@@ -1,8 +1,10 @@
 """Writes what the web runtime (web/) must reproduce, computed by the Python runtime on one converted folder:
 words and tokens (pure.json, for `node --test`), and entities for the browser suite (browser.json), label banks
 (bank-{precision}.npz, a bank of another model, an edited one). Offsets are converted to UTF-16, as JS indexes.
+With --token-artifacts (a token-level model's web bundle) also browser-token.json: its entities.
 
-    python -m scripts.web_expected --artifacts build/tiny-trained-web --out build/web-expected
+    python -m scripts.web_expected --artifacts build/tiny-trained-web --out build/web-expected \
+        [--token-artifacts build/tiny-token-trained-web]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from runtime import GLiNERLiteRT  # noqa: E402
 from runtime.bank import LabelBank  # noqa: E402
 from runtime.decoding import decode_spans  # noqa: E402
+from runtime.token_decoding import decode_tokens  # noqa: E402
 from runtime.windows import plan_smallest_buckets  # noqa: E402
 from runtime.words import split_words  # noqa: E402
 from validate.suite import CORE_LABELS, FILL_SENTENCES, load_suite  # noqa: E402
@@ -124,8 +127,23 @@ def pure(model, texts: list[str]) -> dict:
         decodings.append({"logits": logits.ravel().tolist(), "shape": [words_n, W, C], "threshold": thr,
                           "flat_ner": flat, "multi_label": multi,
                           "spans": [[s, e, int(label[1:]), score] for s, e, label, score in spans]})
+    # Token-level decoding (runtime/token_decoding.py, held to gliner's TokenDecoder by tests/test_token_decoding.py):
+    # a coarse grid half the time, so ties and inside scores at the threshold occur.
+    token_decodings = []
+    for i in range(120):
+        words_n, C = int(rng.integers(1, 30)), int(rng.integers(1, 5))
+        logits = rng.normal(1.0, 2.0, (words_n, C, 3)).astype(np.float32)
+        if i % 2 == 0:
+            logits = np.round(logits * 2) / 2
+        thr = float(rng.choice([0.3, 0.5, 0.7]))
+        flat, multi = bool(i % 2), bool((i // 2) % 2)
+        labels = [f"l{c}" for c in range(C)]
+        spans = decode_tokens(logits, words_n, labels, threshold=thr, flat_ner=flat, multi_label=multi)
+        token_decodings.append({"logits": logits.ravel().tolist(), "shape": [words_n, C], "threshold": thr,
+                                "flat_ner": flat, "multi_label": multi,
+                                "spans": [[s, e, int(label[1:]), score] for s, e, label, score in spans]})
     return {"words": words, "labels": label_ids, "windows": windows, "decodings": decodings,
-            "special_tokens": tok.num_special_tokens_to_add(False)}
+            "token_decodings": token_decodings, "special_tokens": tok.num_special_tokens_to_add(False)}
 
 
 def browser(models: dict, out: Path) -> dict:
@@ -168,6 +186,33 @@ def browser(models: dict, out: Path) -> dict:
     return {"cases": cases, "labels300": l300}
 
 
+def token_browser(models: dict) -> dict:
+    """A token-level bundle's cases: suite texts, 1 to 60 labels (26+: two graph calls), flat / nested / multi-label,
+    and a text longer than the largest bucket (windows)."""
+    suite = load_suite()
+    short = [it.text for it in suite if it.category in ("news", "multilingual", "social_media")][:3] + EXTRA_TEXTS[2:4]
+    many = LABELS_25 + [f"entity type {i}" for i in range(35)]
+    cases = []
+    for p, model in models.items():
+        def add(name, text, labels, threshold=0.5, flat_ner=True, multi_label=False):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ents = model.predict_entities(text, labels, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label)
+            cases.append({"name": name, "precision": p, "text": text, "labels": labels, "bank": None,
+                          "threshold": threshold, "flat_ner": flat_ner, "multi_label": multi_label,
+                          "entities": entities16(text, ents)})
+
+        for it in suite[:80]:
+            add(f"token/suite/{it.id}", it.text, list(it.labels))
+        for n in (1, 25, 26, 60):
+            for i, text in enumerate(short):
+                for flat, multi in ((True, False), (False, False), (True, True), (False, True)):
+                    add(f"token/labels{n}/{i}/{'flat' if flat else 'nested'}{'-multi' if multi else ''}", text,
+                        many[:n] if n != 1 else ["person"], threshold=0.3, flat_ner=flat, multi_label=multi)
+        add("token/windows/long-25", " ".join(FILL_SENTENCES * 2), LABELS_25)
+    return {"cases": cases}
+
+
 def hostile(models: dict) -> dict:
     text = " ".join(FILL_SENTENCES * 40)[:200_000]
     labels = list(CORE_LABELS) + [f"entity type {i}" for i in range(10_000 - len(CORE_LABELS))]
@@ -185,6 +230,7 @@ def main(argv=None) -> int:
     ap.add_argument("--artifacts", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--precisions", nargs="+", default=["fp32", "int8"])
+    ap.add_argument("--token-artifacts", type=Path, help="a token-level model's web bundle: writes browser-token.json")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     models = {p: GLiNERLiteRT.from_pretrained(args.artifacts, precision=p) for p in args.precisions}
@@ -212,6 +258,9 @@ def main(argv=None) -> int:
     h = hostile(models)
     (args.out / "hostile-text.txt").write_text(h.pop("text"), encoding="utf-8")
     (args.out / "hostile.json").write_text(json.dumps(h, ensure_ascii=False))
+    if args.token_artifacts:
+        tokens = {p: GLiNERLiteRT.from_pretrained(args.token_artifacts, precision=p) for p in args.precisions}
+        (args.out / "browser-token.json").write_text(json.dumps(token_browser(tokens), ensure_ascii=False))
     print(f"wrote {args.out}")
     return 0
 

@@ -92,7 +92,7 @@ TEST_SEQ_LENS = (256, 512)
 def convert_into(model_dir: Path, out: Path, seq_lens=TEST_SEQ_LENS, precisions=("fp32", "int8", "int8w"), model=None,
                  log=lambda *a: None, layouts=("files",), components=None):
     """Real litert-torch conversion of `model_dir` (or of `model`, a modified copy, labelled as model_dir);
-    `components` (Component values) limits the graphs, as `--components` does (None: every one)."""
+    `components` (Component values) limits the graphs, as `--components` does (None: every one the model has)."""
     from common.variants import Component, Layout, Precision, all_variants
     from convert.plan import plan_files
     from convert.run import Options, convert_all
@@ -101,8 +101,8 @@ def convert_into(model_dir: Path, out: Path, seq_lens=TEST_SEQ_LENS, precisions=
     source = resolve(str(model_dir), offline=True)
     if model is None:
         model = load_gliner(str(model_dir))
-    kinds = tuple(Component) if components is None else tuple(Component(c) for c in components)
-    variants = all_variants(seq_lens, [Precision.parse(p) for p in precisions], kinds)
+    kinds = None if components is None else tuple(Component(c) for c in components)
+    variants = all_variants(seq_lens, [Precision.parse(p) for p in precisions], kinds, model.config.span_mode)
     plans = [f for layout in layouts for f in plan_files(variants, Layout(layout))]
     return convert_all(model, source, plans, out, Options(log=log))
 

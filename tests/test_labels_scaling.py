@@ -287,7 +287,7 @@ def test_every_variant_name_round_trips():
     """One Variant names every graph: file stem, signature and report row round-trip, none shared."""
     from common.variants import Component, Layout, Precision, Variant, all_variants
 
-    vs = all_variants((64, 256), list(Precision))
+    vs = all_variants((64, 256), list(Precision), components=list(Component))  # span and token graphs alike
     assert {v.component for v in vs} == set(Component)
     assert all(Variant.from_stem(str(v)) == v for v in vs)
     for layout in (Layout.BUNDLE, Layout.FILES):

@@ -46,6 +46,11 @@ def span_marker(model):
     return model.model.span_rep_layer.span_rep_layer
 
 
+def token_scorer(model):
+    """A token-level model's Scorer (gliner/modeling/scorers.py): proj_token, proj_label, out_mlp."""
+    return model.model.scorer
+
+
 def prompt_rep(model):
     """The MLP applied to label embeddings before scoring."""
     return model.model.prompt_rep_layer

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 TEXT_ENCODERS = {"modernbert": "ModernBERT (ettin, modern-gliner-bi)"}
 LABELS_ENCODERS = {"bert": "BERT (BGE, MiniLM)"}
 # gliner span_mode -> the head this toolkit exports for it.
-HEADS = {"markerV0": "span"}
+HEADS = {"markerV0": "span", "token_level": "token"}
 WORDS_SPLITTERS = ("whitespace",)  # the torch-free runtime's (runtime/words.py)
 
 # Checkpoints that predate inlined encoder configs name their encoders only: the model_type their names imply.
@@ -77,8 +77,9 @@ class Architecture:
             out.append(f"subtoken_pooling {self.subtoken_pooling!r} (only 'first')")
         if self.fuse_layers:
             out.append("fuse_layers (a mix of the encoder's layers)")
-        if self.represent_spans:
-            out.append("represent_spans (a span head on top of the token head)")
+        if self.represent_spans and self.span_mode == "token_level":  # span models never read it
+            out.append("represent_spans (a second, span head on top of the token scores; only the token scorer's "
+                       "start/end/inside logits convert)")
         if self.words_splitter not in WORDS_SPLITTERS:
             out.append(f"the {self.words_splitter!r} words splitter in the runtime (only {', '.join(WORDS_SPLITTERS)})")
         return out

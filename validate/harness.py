@@ -11,12 +11,13 @@ import numpy as np
 from common.inputs import build_labels_inputs, input_dtypes
 from common.manifest import ArtifactFile, Graph, Manifest
 from common.tflite import sha256_file
-from common.variants import LABEL_TOKENS, Component, Layout, Precision, Variant
+from common.variants import LABEL_TOKENS, TOKEN_LEVEL, Component, Layout, Precision, Variant
 from upstream import adapter
 from validate.graphs import Interp, entity_sets, validate_labels, validate_prompts, validate_spans, validate_text
 from validate.reference import candidate_inputs, upstream_reference
 from validate.results import Case, Result, Stage  # noqa: F401 - Result and Stage are the harness's vocabulary
 from validate.suite import SuiteItem, fill_texts, load_suite
+from validate.tokens import token_entity_sets, validate_tokens
 
 
 def build_cases(model, items: list[SuiteItem], thresholds) -> tuple[list[Case], list[str]]:
@@ -27,7 +28,8 @@ def build_cases(model, items: list[SuiteItem], thresholds) -> tuple[list[Case], 
             continue
         ref = upstream_reference(model, it.text, list(it.labels))
         w = ref.num_words
-        cases.append(Case(it, ref, len(ref.input_ids), entity_sets(ref.logits[:w], w, it.labels, thresholds)))
+        decode = token_entity_sets if adapter.config(model).span_mode == TOKEN_LEVEL else entity_sets
+        cases.append(Case(it, ref, len(ref.input_ids), decode(ref.logits[:w], w, it.labels, thresholds)))
     return cases, skipped
 
 
@@ -48,7 +50,7 @@ def labels_variant(v: Variant) -> Variant:
 def app_variants(v: Variant) -> list[Variant]:
     """The graphs an app runs with `v` whose outputs feed it, validated with it: the labels encoder for a
     text graph; the labels encoder and the prompts graph for a span graph."""
-    if v.component is Component.TEXT:
+    if v.component in (Component.TEXT, Component.TOKENS):
         return [labels_variant(v)]
     if v.component is Component.SPANS:
         return [labels_variant(v), Variant(Component.PROMPTS, v.precision)]
@@ -195,8 +197,9 @@ def run(model, manifest: Manifest, folder: Path, thresholds=(0.3, 0.5), only: se
                         res.judged.append(f"tflite_labels path not run: the folder has no {lv.id_in(layout)}")
                     elif (v.precision, layout) not in label_embeds:
                         unjudged["tflite_labels"] = f"{lv.id_in(layout)} failed, so the app path could not run"
-                    validate_text(model, res, path, graph, cases, thresholds, label_embeds.get((v.precision, layout)),
-                                  num_threads, judge_entities, unjudged, opener)
+                    check = validate_tokens if v.component is Component.TOKENS else validate_text
+                    check(model, res, path, graph, cases, thresholds, label_embeds.get((v.precision, layout)),
+                          num_threads, judge_entities, unjudged, opener)
             except RuntimeError as e:
                 # A backend that fails mid-run (validate.gpu: the GPU process crashed) fails this row; the rest run.
                 res.failures.append(f"LiteRT failed while running it: {e}")

@@ -58,8 +58,7 @@ class TextEncoderWrapper(nn.Module):
         """`model`: a loaded gliner bi-encoder span model (the GLiNER object)."""
         super().__init__()
         cfg = adapter.config(model)
-        if cfg.span_mode != "markerV0":
-            raise ValueError(f"span_mode {cfg.span_mode!r} is not supported; only markerV0 (gliner-bi-base-v2.0)")
+        self._check_mode(cfg)
         if getattr(cfg, "subtoken_pooling", "first") != "first":
             raise ValueError("only subtoken_pooling='first' is supported")
         if adapter.post_fusion(model) is not None or cfg.fuse_layers:
@@ -69,9 +68,7 @@ class TextEncoderWrapper(nn.Module):
         if bcfg.model_type != "modernbert":
             raise ValueError(f"text encoder {bcfg.model_type!r} is not supported; only ModernBERT")
         self.projection = adapter.text_projection(model)
-        self.span = adapter.span_marker(model)
-        self.head_weights = FusedHeadWeights.of(self.span)
-        self.prompt_rep = adapter.prompt_rep(model)
+        self._init_head(model)
         self.seq_len = seq_len
         self.max_width = cfg.max_width
         self.fuse_span_head = fuse_span_head
@@ -85,6 +82,17 @@ class TextEncoderWrapper(nn.Module):
         self.global_block = (
             None if scores_budget is None else blocked.query_block(seq_len, bcfg.num_attention_heads, scores_budget)
         )
+
+    def _check_mode(self, cfg) -> None:
+        if cfg.span_mode != "markerV0":
+            raise ValueError(f"span_mode {cfg.span_mode!r} is not supported; only markerV0 (gliner-bi-base-v2.0)")
+
+    def _init_head(self, model) -> None:
+        """The head on top of the word embeddings: SpanMarkerV0 and the prompt MLP (wrappers/token.py overrides
+        it and _check_mode with the token-level Scorer)."""
+        self.span = adapter.span_marker(model)
+        self.head_weights = FusedHeadWeights.of(self.span)
+        self.prompt_rep = adapter.prompt_rep(model)
 
     def _rotary(self, positions: torch.Tensor, layer_type: str) -> tuple[torch.Tensor, torch.Tensor]:
         """ModernBertRotaryEmbedding.forward, fed runtime positions instead of a constant arange."""

@@ -7,7 +7,10 @@
 // the XNNPACK build the Python runtime uses; LiteRT's own builtin and XNNPACK kernels differ by 6.5e-2 on the same
 // file (scripts/web_int8_kernels.py; docs/WEB.md, "Agreement"). The entities must still be the same
 // (spans and labels, near-threshold spans excused), the scores within 1e-2.
-export const TOLERANCE = { fp32: 1e-4, int8: 1e-2 };
+// token int8 (a token-level model, tiny-token-trained): measured 9.3e-2 (8 of 1,248 entities past 1e-2), entity sets
+// equal. A token entity's score is the min of the start, end and every inside probability of its words, each moved
+// by those int8 kernel differences, and the min picks whichever moved most. Spans and labels must still agree.
+export const TOLERANCE = { fp32: 1e-4, int8: 1e-2, "token fp32": 1e-4, "token int8": 1e-1 };
 
 export function compareEntities(text, want, got, threshold, tol) {
   const key = (e) => `${e.start}:${e.end}:${e.label}`;

@@ -3,7 +3,8 @@
 // bundle in fp32 and int8, refuse bad folders and banks with named errors, survive the hostile checklist
 // (issue #26 item 5), and take the demo's screenshot (build/web-test/web-demo.png; --screenshot docs/web-demo.png redraws the committed one). Exit 1 on any failure.
 //   node web/browser/run.mjs [--artifacts build/tiny-trained-web] [--expected build/web-expected] [--out build/web-test]
-//                            [--screenshot docs/web-demo.png]
+//                            [--screenshot docs/web-demo.png] [--token-artifacts build/tiny-token-trained-web]
+// With --token-artifacts, a token-level model's bundle must give browser-token.json's entities too.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +21,7 @@ const ARTIFACTS = join(ROOT, arg("artifacts", "build/tiny-trained-web"));
 const EXPECTED = join(ROOT, arg("expected", "build/web-expected"));
 const OUT = join(ROOT, arg("out", "build/web-test"));
 const SEED = join(ROOT, arg("seed", "build/tiny-trained-seed"));
+const TOKEN = arg("token-artifacts", null) && join(ROOT, arg("token-artifacts"));
 // The committed docs/web-demo.png is redrawn only on request (--screenshot docs/web-demo.png): a test run leaves the
 // tree as it found it.
 const SCREENSHOT = join(ROOT, arg("screenshot", join(relative(ROOT, OUT), "web-demo.png")));
@@ -107,13 +109,18 @@ try {
   report.crossOriginIsolated = await page.evaluate(() => globalThis.crossOriginIsolated);
   if (!report.crossOriginIsolated) fail("the served page is not cross-origin isolated (COOP/COEP headers)");
 
-  for (const precision of ["fp32", "int8"]) {
+  const runs = [["fp32", ARTIFACTS, expected], ["int8", ARTIFACTS, expected]];
+  if (TOKEN) {
+    const tokenExpected = JSON.parse(readFileSync(join(EXPECTED, "browser-token.json"), "utf8"));
+    runs.push(["fp32", TOKEN, tokenExpected, "token fp32"], ["int8", TOKEN, tokenExpected, "token int8"]);
+  }
+  for (const [precision, folder, want, tag = precision] of runs) {
     const loadMs = await page.evaluate(async ([folder, p]) => {
       const t = performance.now();
       globalThis.__m = await GLiNER.load(folder, { precision: p });
       return performance.now() - t;
-    }, [url(ARTIFACTS), precision]);
-    const cases = expected.cases.filter((c) => c.precision === precision);
+    }, [url(folder), precision]);
+    const cases = want.cases.filter((c) => c.precision === precision);
     const got = [];
     for (let i = 0; i < cases.length; i += 40) {
       got.push(...await page.evaluate(async ([batch, bankDir]) => {
@@ -138,14 +145,18 @@ try {
         return;
       }
       if (g.error) return fail(`${precision} ${c.name}: ${g.error.name}: ${g.error.message}`);
-      const r = compareEntities(c.text, c.entities, g.entities, c.threshold, TOLERANCE[precision]);
+      const r = compareEntities(c.text, c.entities, g.entities, c.threshold, TOLERANCE[tag]);
       stats.entities += c.entities.length;
       stats.maxScoreDiff = Math.max(stats.maxScoreDiff, r.maxScoreDiff);
       stats.excused += r.excused;
       for (const p of r.problems) fail(`${precision} ${c.name}: ${p}`);
     });
-    report.precisions[precision] = stats;
-    console.log(`${precision}: ${stats.cases} cases, ${stats.entities} entities, max score diff ${stats.maxScoreDiff.toExponential(2)}, ${stats.excused} near-threshold spans excused, ${stats.refusals} refusals matched, load ${loadMs.toFixed(0)} ms`);
+    report.precisions[tag] = stats;
+    console.log(`${tag}: ${stats.cases} cases, ${stats.entities} entities, max score diff ${stats.maxScoreDiff.toExponential(2)}, ${stats.excused} near-threshold spans excused, ${stats.refusals} refusals matched, load ${loadMs.toFixed(0)} ms`);
+    if (folder !== ARTIFACTS) { // the token bundle: its entities only; banks and hostile inputs are the span bundle's
+      await page.evaluate(() => { __m.dispose(); globalThis.__m = null; });
+      continue;
+    }
 
     // Banks that must be refused: another precision's, another model's, one whose rows were reordered.
     const bankRefusals = await page.evaluate(async ([dir, p]) => {

@@ -46,7 +46,9 @@ export function planFolder(manifest, precision, base, { windowOverlap = null, sp
     }
     return kept;
   };
-  out.textBuckets = cap(buckets("text"));
+  // A token-level model's text graphs are its token graphs (token.js); it has no span graphs.
+  out.tokenLevel = c.spanMode === "token_level";
+  out.textBuckets = cap(buckets(out.tokenLevel ? "tokens" : "text"));
   out.spanBuckets = cap(buckets("spans"));
   if (!out.labelsGraph || !out.textBuckets.length) {
     throw new ArtifactError(`${base.href}${bundle.file} has no ${out.labelsGraph ? "text encoder" : "labels encoder"} graph; ${convertHint(base.href, precision)}`);

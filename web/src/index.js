@@ -6,6 +6,7 @@
 //   labels: labels encoder (bulk) and prompts graph, cached                                    (inputs.js)
 //   logits path (<= max_types labels) or span path (more: one text pass, host scoring)         (scoring.js)
 //   decoding: upstream's greedy rules, word spans mapped to UTF-16 offsets                    (decoding.js)
+//   token-level models: token graph per window and max_types labels, TokenDecoder            (token.js)
 
 import { LabelBank, describeIdentity, parseBank } from "./bank.js";
 import { decodeCandidates, decodeLogits } from "./decoding.js";
@@ -18,6 +19,7 @@ import { allFinite, scoreCandidates } from "./scoring.js";
 import { sha256Hex } from "./sha256.js";
 import { weightsPrecision } from "./tflite.js";
 import { WordsTokenizer } from "./tokenizer.js";
+import { tokenPath } from "./token.js";
 import { planSmallestBuckets, tokensPerWord } from "./windows.js";
 import { checkUnicode, isSpaceChar, splitWords } from "./words.js";
 
@@ -396,9 +398,9 @@ export class GLiNER {
     if (isBlank(text)) return [];
     checkUnicode(text, "text");
     const prepared = this._prepare(text, opts.onOverflow);
-    const spans = this.usesSpanPath(list.length)
-      ? await this._spanPath(prepared, list.length, embeds, opts)
-      : await this._logitsPath(prepared, list.length, embeds, opts);
+    const spans = this.tokenLevel ? await tokenPath(this, prepared, list.length, embeds, opts)
+      : this.usesSpanPath(list.length) ? await this._spanPath(prepared, list.length, embeds, opts)
+        : await this._logitsPath(prepared, list.length, embeds, opts);
     return spans.map(([s, e, c, score]) => {
       const a = prepared.starts[s];
       const b = prepared.ends[e];

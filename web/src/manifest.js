@@ -9,9 +9,9 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const PRECISIONS = ["fp32", "int8", "int8w"];
 const STEMS = {
   labels_encoder: "labels", labels_encoder_bulk: "labels_bulk", label_prompts: "prompts",
-  text_encoder_seq: "text", text_spans_seq: "spans",
+  text_encoder_seq: "text", text_spans_seq: "spans", token_logits_seq: "tokens",
 };
-const VARIANT = /^(labels_encoder_bulk|labels_encoder|label_prompts|text_encoder_seq|text_spans_seq)([1-9][0-9]*)?_([a-z0-9]+)$/;
+const VARIANT = /^(labels_encoder_bulk|labels_encoder|label_prompts|text_encoder_seq|text_spans_seq|token_logits_seq)([1-9][0-9]*)?_([a-z0-9]+)$/;
 export const BULK_LABEL_ROWS = 128;
 
 /** A variant stem (text_encoder_seq256_int8) -> { component, seqLen, precision }, or null. */
@@ -19,7 +19,7 @@ export function parseVariant(stem) {
   const m = typeof stem === "string" ? VARIANT.exec(stem) : null;
   if (!m) return null;
   const component = STEMS[m[1]];
-  const perBucket = component === "text" || component === "spans";
+  const perBucket = component === "text" || component === "spans" || component === "tokens";
   if (perBucket !== (m[2] !== undefined) || !PRECISIONS.includes(m[3])) return null;
   const seqLen = m[2] === undefined ? null : Number(m[2]);
   if (perBucket && (seqLen % 64 !== 0 || seqLen > 8192)) return null;
@@ -158,6 +158,14 @@ export function contract(variant, config) {
       return {
         inputs: ["input_ids", "attention_mask", "first_subword_positions", "word_valid_mask"].map((n) => i32(n, [1, S])),
         outputs: [f32("span_reps", [1, S, W, H])],
+      };
+    case "tokens": // token-level models: start/end/inside per word and label, no span_idx
+      return {
+        inputs: [
+          ...["input_ids", "attention_mask", "first_subword_positions", "word_valid_mask"].map((n) => i32(n, [1, S])),
+          f32("labels_embeds", [1, T, H]),
+        ],
+        outputs: [f32("logits", [1, S, T, 3])],
       };
     default:
       return {

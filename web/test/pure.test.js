@@ -56,6 +56,17 @@ test("decoding equals runtime/decoding.py decode_spans (flat, nested, multi-labe
   }
 });
 
+test("token decoding equals runtime/token_decoding.py decode_tokens (TokenDecoder's order, inside rule, ties)", async () => {
+  const { decodeTokenLogits } = await import("../src/token.js");
+  assert.ok(pure.token_decodings.reduce((a, c) => a + c.spans.length, 0) > 100);
+  for (const c of pure.token_decodings) {
+    const [n, C] = c.shape;
+    const got = decodeTokenLogits(Float32Array.from(c.logits), n, C, c.threshold, c.flat_ner, c.multi_label);
+    assert.deepEqual(got.map((s) => s.slice(0, 3)), c.spans.map((s) => s.slice(0, 3)), JSON.stringify(c.shape));
+    got.forEach((s, i) => assert.ok(Math.abs(s[3] - c.spans[i][3]) <= 3e-7, `score ${s[3]} vs ${c.spans[i][3]}`));
+  }
+});
+
 test("weightsPrecision reads the precision of each bundle from its flatbuffer", async () => {
   const { weightsPrecision } = await import("../src/tflite.js");
   for (const p of ["fp32", "int8"]) assert.equal(weightsPrecision(new Uint8Array(readFileSync(`${ARTIFACTS}/gliner_bi_${p}.tflite`))), p);
