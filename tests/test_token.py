@@ -256,3 +256,15 @@ def test_runtime_cli_on_a_token_folder(token_artifacts):
     want = {(e["text"], e["label"]) for e in load_gliner(str(TINY_TOKEN_TRAINED)).predict_entities(
         "Maria Garcia joined Acme Corp in Paris on May 3, 2021.", CORE_LABELS)}
     assert got == want and len(want) >= 3
+
+
+def test_card_of_a_token_folder_describes_the_token_head(token_artifacts, upstream):
+    """The generated model card names the head the folder holds, with the shapes upstream's config gives."""
+    from common import manifest as mf
+    from validate.card import render
+
+    card = render(token_artifacts, mf.read(token_artifacts), None)
+    cfg = upstream.config
+    assert "GLiNER bi-encoder token-level NER model" in card
+    assert f"logits[1, S, {cfg.max_types}, 3] (word, label, start/end/inside)" in card
+    assert "Span head" not in card and "span (s, s + k)" not in card

@@ -154,10 +154,25 @@ def _architecture(config: dict, c: mf.ModelConfig) -> list[str]:
         f"{c.hidden_size}.",
         f"- Labels encoder: {enc(config.get('labels_encoder_config'), config.get('labels_encoder'))}, projected to "
         f"{c.hidden_size}, mean-pooled over each label's tokens (at most {c.label_tokens}).",
+        *_head(c),
+        f"- Words: `{c.words_splitter_type}` splitter, first sub-token pooling, at most {c.max_len} words per text.",
+    ]
+
+
+def _head(c) -> list[str]:
+    if c.span_mode == "token_level":
+        return [
+            "- Token head: gliner's Scorer (BiEncoderTokenModel) scores every word against each label: start, end "
+            f"and inside logits; up to max_types = {c.max_types} labels per call (more run in groups, each re-running "
+            "the text encoder).",
+            f"- Output: logits[1, S, {c.max_types}, 3] (word, label, start/end/inside): sigmoid; an entity is a start "
+            "and an end above the threshold with every word between inside above it, scored by the minimum "
+            "(upstream's TokenDecoder; docs/RUNTIME.md).",
+        ]
+    return [
         f"- Span head: SpanMarkerV0 over spans of up to max_width = {c.max_width} words, scored against each label "
         f"embedding by dot product; up to max_types = {c.max_types} labels per call (more run in groups).",
         f"- Output: logits[1, S, {c.max_width}, {c.max_types}] (word, width, label): sigmoid, then threshold.",
-        f"- Words: `{c.words_splitter_type}` splitter, first sub-token pooling, at most {c.max_len} words per text.",
     ]
 
 
@@ -232,7 +247,8 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
         "",
         f"# {base if man.source.get('model_id') else Path(str(man.source.get('folder', folder))).name} -> LiteRT",
         "",
-        "LiteRT (`.tflite`) graphs of a GLiNER bi-encoder span NER model for zero-shot NER on Android and other "
+        f"LiteRT (`.tflite`) graphs of a GLiNER bi-encoder {'token-level' if c.span_mode == 'token_level' else 'span'} "
+        "NER model for zero-shot NER on Android and other "
         "edge devices, converted by gliner-litert, validated against upstream `gliner`, and runnable without torch "
         "(numpy, `tokenizers`, `ai-edge-litert`).",
         "",
@@ -281,7 +297,9 @@ def render(folder: Path, man: mf.Manifest, report: dict | None) -> str:
         "|---|---|",
         *[f"| `{n}` | {m} |" for n, m in INPUT_MEANING.items()],
         f"| `{LABELS_OUTPUT}` (labels output) | one embedding per label row |",
-        f"| `{TEXT_OUTPUT}` (text output) | logits[0, s, k, c]: span (s, s + k) is label c |",
+        (f"| `{TEXT_OUTPUT}` (text output) | logits[0, w, c, i]: word w, label c; i = 0 start, 1 end, 2 inside |"
+         if c.span_mode == "token_level" else
+         f"| `{TEXT_OUTPUT}` (text output) | logits[0, s, k, c]: span (s, s + k) is label c |"),
         "",
         "## Numerics",
         "",
