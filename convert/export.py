@@ -73,10 +73,12 @@ def export_fp32(model, variants: list[Variant], layout: Layout, dest: Path, fuse
     edge.export(str(dest))
 
 
-# Ops of the transformer encoders in litert-torch's tensor names: the ModernBERT/BERT module scopes, plus
-# ModernBERT's Wqkv/Wo of the sliding layers, which wrappers/banded.py calls directly (their scope is then
-# the wrapper's). Missing those made 28 FCs weight-only: int8 ran 40% slower at S=256 than it should.
-ENCODER_SCOPE = r"(transformers\.models\.(modernbert|bert)\.|Linear_(Wqkv|Wo|Wi)(;|$))"
+# Ops of the transformer encoders in litert-torch's tensor names: the ModernBERT/BERT/DeBERTa-v2 module scopes,
+# plus ModernBERT's Wqkv/Wo of the sliding layers, which wrappers/banded.py calls directly (their scope is then
+# the wrapper's), and DeBERTa's query/key/value projections, which wrappers/deberta.py calls directly. Missing
+# those made 28 FCs weight-only: int8 ran 40% slower at S=256 than it should.
+ENCODER_SCOPE = (r"(transformers\.models\.(modernbert|bert|deberta_v2)\.|"
+                 r"Linear_(Wqkv|Wo|Wi|query_proj|key_proj|value_proj)(;|$))")
 
 
 # The recipe a lone FULLY_CONNECTED outside ENCODER_SCOPE would need to be quantized like the encoder layers
