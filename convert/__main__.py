@@ -51,15 +51,21 @@ def main(argv=None) -> int:
         if args.web and args.layout != [Layout.BUNDLE.value]:
             raise ValueError("--web writes a bundle (LiteRT.js takes no int64 inputs, which the seed's files have); "
                              "drop --layout")
-        plans = []
+        ladders = {}
         for layout in dict.fromkeys(Layout(x) for x in args.layout):
             default = WEB_SEQ_LENS if args.web else SEQ_LENS if layout is Layout.BUNDLE else SEED_SEQ_LENS
-            plans += plan_files(all_variants(args.seq_lens or default, precisions, components), layout)
+            ladders[layout] = list(args.seq_lens or default)
+
+        def make_plans(fit=lambda seq_lens: seq_lens):
+            return [f for layout, seq_lens in ladders.items()
+                    for f in plan_files(all_variants(fit(seq_lens), precisions, components), layout)]
+
+        make_plans()
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = args.out or Path("build") / Path(args.model.rstrip("/")).name
-    from convert.run import Options, check_output_dir, convert_all
+    from convert.run import Options, check_output_dir, convert_all, fit_seq_lens
     from upstream.source import SourceError, hub_offline, load_model, resolve
 
     created = not out.exists()
@@ -67,6 +73,8 @@ def main(argv=None) -> int:
         source = resolve(args.model, offline=hub_offline())
         check_output_dir(out, source.folder)
         model = load_model(source)
+        # Buckets past the model's position range: only known once the model is loaded.
+        plans = make_plans(lambda seq_lens: fit_seq_lens(model, seq_lens, explicit=bool(args.seq_lens)))
         convert_all(model, source, plans, out, Options(fuse_span_head=not args.no_fuse_span_head, force=args.force))
     except SourceError as e:
         if created and out.is_dir() and not any(out.iterdir()):
