@@ -212,6 +212,12 @@ def test_position_scores_need_no_s_by_s_index(deberta_artifacts):
             ops = Counter(names[codes[graph.Operators(j).OpcodeIndex()]] for j in range(graph.OperatorsLength()))
             lookups = {op: ops[op] for op in ("GATHER", "GATHER_ND", "EMBEDDING_LOOKUP")}
             assert lookups == {"GATHER": 0, "GATHER_ND": 1, "EMBEDDING_LOOKUP": 3}, (precision, s, lookups)
+            # The int8 recipe quantizes the word embeddings, not the position tables (convert/export.py).
+            tables = sorted(graph.Tensors(graph.Operators(j).Inputs(1)).Type() for j in range(graph.OperatorsLength())
+                            if names[codes[graph.Operators(j).OpcodeIndex()]] == "EMBEDDING_LOOKUP")
+            want = [schema.TensorType.FLOAT32] * 3 if precision == "fp32" else sorted(
+                [schema.TensorType.FLOAT32] * 2 + [schema.TensorType.INT8])
+            assert tables == want, (precision, s, tables)
 
 
 def test_max_valid_tokens_is_the_position_range(deberta_artifacts, upstream):
