@@ -38,7 +38,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _plans(args, precisions, components):
+def _plans(args, precisions, components, fit=lambda seq_lens: seq_lens):
+    """The files to write; `fit` trims each layout's ladder to the loaded model (convert.run.fit_seq_lens)."""
     from common.variants import all_variants
 
     from convert.plan import plan_files
@@ -46,7 +47,7 @@ def _plans(args, precisions, components):
     plans = []
     for layout in dict.fromkeys(Layout(x) for x in args.layout):
         default = WEB_SEQ_LENS if args.web else SEQ_LENS if layout is Layout.BUNDLE else SEED_SEQ_LENS
-        plans += plan_files(all_variants(args.seq_lens or default, precisions, components), layout)
+        plans += plan_files(all_variants(fit(list(args.seq_lens or default)), precisions, components), layout)
     return plans
 
 
@@ -80,18 +81,21 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = args.out or Path("build") / Path(args.model.rstrip("/")).name
-    from convert.run import Options, check_output_dir, convert_all
+    from convert.run import Options, check_output_dir, convert_all, fit_seq_lens
     from upstream.source import SourceError, hub_offline, load_model, resolve
 
     created = not out.exists()
     try:
         source = resolve(args.model, offline=hub_offline())
         try:
-            plans = _plans(args, precisions, _served(args, components, source.config.get("span_mode")))
+            served = _served(args, components, source.config.get("span_mode"))
+            plans = _plans(args, precisions, served)
         except ValueError as e:
             raise SourceError(str(e)) from None
         check_output_dir(out, source.folder)
         model = load_model(source)
+        # Buckets past the model's position range: only known once the model is loaded.
+        plans = _plans(args, precisions, served, lambda seq_lens: fit_seq_lens(model, seq_lens, bool(args.seq_lens)))
         convert_all(model, source, plans, out, Options(fuse_span_head=not args.no_fuse_span_head, force=args.force))
     except SourceError as e:
         if created and out.is_dir() and not any(out.iterdir()):

@@ -77,6 +77,28 @@ def max_valid_tokens(model, variant: Variant) -> int:
     return int(min(variant.seq_len, adapter.max_position_tokens(model)))
 
 
+def fit_seq_lens(model, seq_lens, explicit: bool, log=print) -> list[int]:
+    """The buckets worth converting for this model: none above the first that holds its whole position range
+    (adapter.max_position_tokens: DeBERTa-v3's 512, ettin's 7999). A larger graph would only ever be fed that
+    many tokens (max_valid_tokens), at its own cost in time and file size; the runtime windows longer texts.
+    Asked for by --seq-lens: refused, naming the largest useful bucket; from a default ladder: dropped."""
+    limit = adapter.max_position_tokens(model)
+    covering = [s for s in sorted(seq_lens) if s >= limit]
+    if not covering:
+        return sorted(seq_lens)
+    keep = [s for s in sorted(seq_lens) if s <= covering[0]]
+    dropped = sorted(set(seq_lens) - set(keep))
+    if dropped and explicit:
+        raise SourceError(
+            f"--seq-lens {' '.join(map(str, dropped))}: the text encoder has {limit} trained positions, so "
+            f"{covering[0]} is the largest useful bucket (longer texts are windowed at run time); drop the larger ones"
+        )
+    if dropped:
+        log(f"note: buckets {' '.join(map(str, dropped))} skipped: the text encoder has {limit} trained positions "
+            f"({covering[0]} holds them all; longer texts are windowed at run time)")
+    return keep
+
+
 def estimate_bytes(model, plans: list[FilePlan]) -> int:
     """Planned size on disk: 4 bytes per fp32 weight, about 1 per int8 weight, plus 5% graph overhead; a bundle
     stores each part's weights once."""

@@ -93,6 +93,40 @@ def build_text_tokenizer(corpus: list[str], vocab_size: int, model_max_length: i
     )
 
 
+# DeBERTa-v3's special tokens and ids (microsoft/deberta-v3-*'s spm.model: [PAD]=0 [CLS]=1 [SEP]=2 [UNK]=3; [MASK]
+# is the last id there, 128000, and is 4 here: the trained vocabulary is small).
+SPM_SPECIAL = ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"]
+
+
+def build_spm_tokenizer(corpus: list[str], vocab_size: int, model_max_length: int):
+    """A SentencePiece-style tokenizer as DeBERTa-v3's tokenizer.json has it (Unigram model, Metaspace "▁"
+    pre-tokenizer and decoder, `[CLS] $A [SEP]`), trained locally: the word-boundary marker and the unigram
+    segmentation are what the runtime's word -> first-subword mapping must get right."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.Unigram())
+    # DeBERTa-v3's converted tokenizer normalizes with NFKC-like rules and strips nothing else; NFKC is enough to
+    # make the suite's multilingual texts exercise a normalizer.
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=SPM_SPECIAL, unk_token="[UNK]",
+                                      shrinking_factor=0.75, n_sub_iterations=2)
+    tok.train_from_iterator(corpus, trainer)
+    got = [tok.token_to_id(t) for t in SPM_SPECIAL]
+    if got != list(range(len(SPM_SPECIAL))):
+        raise RuntimeError(f"special token ids {got} are not DeBERTa-v3's 0..4 ({SPM_SPECIAL})")
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]",
+        mask_token="[MASK]", model_max_length=model_max_length,
+    )
+
+
 def build_labels_tokenizer(corpus: list[str], vocab_size: int):
     """Uncased WordPiece (BERT normalizer and pre-tokenizer), as bge-small uses.
 
@@ -134,8 +168,9 @@ def gliner_config(text: dict, labels: dict, hidden_size: int, text_tok, labels_t
     text_cfg = dict(text)
     # Every id the tokenizer can emit, gliner's three added tokens included, must index the embedding table.
     text_cfg["vocab_size"] = text_cfg["vocab_size"] or len(text_tok) + GLINER_ADDED_TOKENS
+    text_cfg.setdefault("model_type", "modernbert")  # the DeBERTa configs name theirs (DEBERTA_V3)
     text_cfg.update(
-        model_type="modernbert", pad_token_id=text_tok.pad_token_id, cls_token_id=text_tok.cls_token_id,
+        pad_token_id=text_tok.pad_token_id, cls_token_id=text_tok.cls_token_id,
         sep_token_id=text_tok.sep_token_id, bos_token_id=text_tok.cls_token_id, eos_token_id=text_tok.sep_token_id,
     )
     labels_cfg = dict(labels)
@@ -153,14 +188,18 @@ def gliner_config(text: dict, labels: dict, hidden_size: int, text_tok, labels_t
 def build_model(out: Path, text: dict, labels: dict, hidden_size: int, max_len: int, seed: int,
                 text_vocab: int = 2000, labels_vocab: int = 1000, span_mode: str = "markerV0") -> Path:
     """Writes a loadable GLiNER bi-encoder folder at `out` (atomically: built beside it, then renamed);
-    span_mode "token_level" builds gliner's BiEncoderTokenGLiNER (BIO-style start/end/inside scorer)."""
+    span_mode "token_level" builds gliner's BiEncoderTokenGLiNER (BIO-style start/end/inside scorer).
+    The text tokenizer follows the text encoder: SentencePiece-style for DeBERTa, byte-level BPE otherwise."""
     import torch
     from gliner.config import BiEncoderSpanConfig, BiEncoderTokenConfig
     from gliner.model import BiEncoderSpanGLiNER, BiEncoderTokenGLiNER
 
     corpus = _corpus()
     torch.manual_seed(seed)
-    text_tok = build_text_tokenizer(corpus, text_vocab, model_max_length=8192)
+    if text.get("model_type") == "deberta-v2":
+        text_tok = build_spm_tokenizer(corpus, text_vocab, model_max_length=int(text["max_position_embeddings"]))
+    else:
+        text_tok = build_text_tokenizer(corpus, text_vocab, model_max_length=8192)
     labels_tok = build_labels_tokenizer(corpus, labels_vocab)
     token = span_mode == "token_level"
     config_cls, model_cls = ((BiEncoderTokenConfig, BiEncoderTokenGLiNER) if token
@@ -177,6 +216,37 @@ def build_model(out: Path, text: dict, labels: dict, hidden_size: int, max_len: 
     return out
 
 
+# DeBERTa-v3 text encoders (the gliner-bi-*-v1.0 members, issue #24): microsoft/deberta-v3-{small,base}'s config.json
+# values. max_relative_positions -1 means max_position_embeddings (512); position_buckets 256 log-buckets relative
+# distances past 128, so 2 x 256 rel_embeddings rows are all the position table there is.
+DEBERTA_V3 = dict(
+    model_type="deberta-v2", vocab_size=128100, max_position_embeddings=512, relative_attention=True,
+    position_buckets=256, max_relative_positions=-1, pos_att_type=["p2c", "c2p"], norm_rel_ebd="layer_norm",
+    share_att_key=True, position_biased_input=False, type_vocab_size=0, hidden_act="gelu", layer_norm_eps=1e-7,
+)
+DEBERTA_SMALL = dict(DEBERTA_V3, hidden_size=768, num_hidden_layers=6, num_attention_heads=12, intermediate_size=3072)
+DEBERTA_BASE = dict(DEBERTA_V3, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072)
+BGE_SMALL = dict(BASE_LABELS)  # bge-small-en-v1.5: 384 wide, 12 layers
+# member -> (text encoder, labels encoder, gliner hidden size). gliner's hidden size is not known offline; 768 is
+# the DeBERTa width, so the text side has no projection (as gliner does when the widths agree) and the labels side
+# is projected 384 -> 768 (small) or not at all (base). --gliner-hidden overrides it.
+DEBERTA_FAMILY = {
+    "deberta-small": (DEBERTA_SMALL, BGE_SMALL, 768),
+    "deberta-base": (DEBERTA_BASE, BGE_BASE, 768),
+}
+# Tiny DeBERTa: tiny's widths; 16 position buckets with a 64-position range, so relative distances past 8 tokens
+# take the log-bucket branch and past 64 the clamp (both exercised at the tested lengths, unlike at 256/512).
+TINY_DEBERTA_TEXT = dict(
+    DEBERTA_V3, vocab_size=None, hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96,
+    position_buckets=16, max_relative_positions=64,
+)
+
+
+def build_tiny_deberta(out: Path, seed: int = 0) -> Path:
+    """`tiny` with a DeBERTa-v3-shaped text encoder and a SentencePiece-style text tokenizer."""
+    return build_model(out, TINY_DEBERTA_TEXT, TINY_LABELS, hidden_size=32, max_len=600, seed=seed)
+
+
 def build_tiny(out: Path, seed: int = 0) -> Path:
     # max_len 600 words: above every tiny test text so upstream never truncates what the buckets hold.
     return build_model(out, TINY_TEXT, TINY_LABELS, hidden_size=32, max_len=600, seed=seed)
@@ -190,7 +260,7 @@ def build_tiny_token(out: Path, seed: int = 0) -> Path:
 def build_random(member: str, out: Path, seed: int = 0, gliner_hidden: int | None = None) -> Path:
     """A family member's full architecture with random weights. Small trained tokenizers, full-size vocab
     tables: the weights and graphs have the real shapes."""
-    text, labels, hidden, _ = FAMILY[member]
+    text, labels, hidden = DEBERTA_FAMILY[member] if member in DEBERTA_FAMILY else FAMILY[member][:3]
     return build_model(out, text, labels, hidden_size=gliner_hidden or hidden, max_len=2048, seed=seed)
 
 
@@ -330,9 +400,10 @@ def build_tiny_minilm_trained(out: Path, seed: int = 0) -> Path:
     return out
 
 
-BUILDERS = {"tiny": build_tiny, "tiny-token": build_tiny_token, "tiny-narrow": build_tiny_narrow, "tiny-minilm": build_tiny_minilm,
+BUILDERS = {"tiny": build_tiny, "tiny-token": build_tiny_token, "tiny-deberta": build_tiny_deberta,
+            "tiny-narrow": build_tiny_narrow, "tiny-minilm": build_tiny_minilm,
             "tiny-minilm-trained": build_tiny_minilm_trained}
-RANDOM = {f"{m}-random": m for m in FAMILY}
+RANDOM = {f"{m}-random": m for m in [*FAMILY, *DEBERTA_FAMILY]}
 
 
 def main(argv=None) -> int:
@@ -341,7 +412,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--gliner-hidden", type=int, metavar="N",
-                   help="gliner hidden size of a *-random member (default: the family table's: edge 384, small 384, "
+                   help="gliner hidden size of a *-random member (default: the family table's: edge 384, small 384, deberta 768, "
                    "base 512, large 768)")
     a = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -25,6 +25,9 @@ sys.path.insert(0, str(ROOT))
 from common.files import shown_argv  # noqa: E402  (after the path insert: run as a file too)
 
 MEMBERS = ("edge", "small", "base", "large")
+# The DeBERTa-v3 text encoders of the gliner-bi-*-v1.0 models (build_fixtures.DEBERTA_FAMILY; no card parameter
+# count is known offline). `run` takes them like the v2 members; `render` draws only the v2 family's page.
+DEBERTA_MEMBERS = ("deberta-small", "deberta-base")
 SEQ_LENS = (256, 1024)
 PRECISIONS = ("fp32", "int8")
 FLATBUFFER_LIMIT = 2**31  # a .tflite flatbuffer addresses its buffers with 32-bit signed offsets
@@ -79,12 +82,12 @@ def validation_rows(report: dict) -> list[dict]:
 
 
 def run_member(a) -> int:
-    from scripts.build_fixtures import FAMILY
+    from scripts.build_fixtures import DEBERTA_FAMILY, FAMILY
 
     work = a.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     model, arts = work / "model", work / "litert"
-    text, labels_cfg, hidden, card = FAMILY[a.member]
+    text, labels_cfg, hidden, card = FAMILY[a.member] if a.member in FAMILY else (*DEBERTA_FAMILY[a.member], None)
     out = {"member": a.member, "card_parameters": card, "gliner_hidden": a.gliner_hidden or hidden,
            "text_encoder": text, "labels_encoder": labels_cfg, "seq_lens": list(a.seq_lens), "threads": a.threads,
            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -360,7 +363,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m scripts.family", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="one member: build (if missing), convert, validate, measure -> WORK/family.json")
-    r.add_argument("member", choices=MEMBERS)
+    r.add_argument("member", choices=MEMBERS + DEBERTA_MEMBERS)
     r.add_argument("--work", type=Path, required=True)
     r.add_argument("--seq-lens", nargs="+", type=int, default=list(SEQ_LENS))
     r.add_argument("--threads", type=int, default=2)
@@ -402,7 +405,7 @@ def main(argv=None) -> int:
     from common.files import atomic_write_bytes
 
     members = [json.loads(p.read_text()) for p in a.results]
-    data = {"members": sorted(members, key=lambda x: MEMBERS.index(x["member"]))}
+    data = {"members": sorted(members, key=lambda x: (MEMBERS + DEBERTA_MEMBERS).index(x["member"]))}
     if a.compare:
         data["compare"] = json.loads(a.compare.read_text())
     atomic_write_bytes(a.json, (json.dumps(data, indent=1) + "\n").encode())

@@ -6,6 +6,7 @@ entities rather than raw logits. Everything runs offline on CPU:
     python scripts/train_tiny.py --out tests/fixtures/tiny-trained [--steps N] [--seed S]
     python scripts/train_tiny.py --labels-encoder minilm --out tests/fixtures/tiny-minilm-trained
     python scripts/train_tiny.py --span-mode token_level --out tests/fixtures/tiny-token-trained
+    python scripts/train_tiny.py --text-encoder deberta --out tests/fixtures/tiny-deberta-trained
 
 With `--labels-encoder minilm` the start is build_fixtures.build_tiny_minilm (the real all-MiniLM-L6-v2 as
 labels encoder) and the MiniLM is frozen (weights and dropout): only the text encoder, the labels projection
@@ -232,6 +233,17 @@ def write_training_md(path: Path, info: dict) -> None:
             "(`rnn.*`) weights are kept as initialised: the bi-encoder token forward never calls them.",
             "",
         ]
+    elif a.get("text_encoder") == "deberta":
+        head = [
+            "# tiny-deberta-trained",
+            "",
+            "`tiny-deberta` (scripts/build_fixtures.py, seed 0: DeBERTa-v3-shaped text encoder 64 wide / 4 layers,",
+            "16 log position buckets over 64 relative positions, SentencePiece-style Unigram text tokenizer; BERT",
+            "labels encoder 48 wide, gliner hidden 32, markerV0, max_width 12) trained on synthetic NER data from",
+            "scripts/synth_ner.py so its predictions are meaningful (validate's int8 entity F1 gate needs that).",
+            "Same config and tokenizers as `tiny-deberta`; only the weights differ. The LSTM (`rnn.*`) is never called.",
+            "",
+        ]
     else:
         head = [
             "# tiny-trained",
@@ -343,6 +355,9 @@ def main(argv=None) -> int:
                    help="tiny: train everything from build_tiny; minilm: build_tiny_minilm, the real MiniLM frozen")
     p.add_argument("--span-mode", choices=["markerV0", "token_level"], default="markerV0",
                    help="markerV0: the span model (build_tiny); token_level: the token model (build_tiny_token)")
+    p.add_argument("--text-encoder", choices=["modernbert", "deberta"], default="modernbert",
+                   help="modernbert: start from build_tiny; deberta: from build_tiny_deberta (DeBERTa-v3 shaped, "
+                   "the tiny-deberta-trained fixture); with --labels-encoder tiny only")
     p.add_argument("--min-f1", type=float, default=DEFAULTS["min_f1"],
                    help="refuse to write the folder below this held-out F1 at threshold 0.5")
     a = p.parse_args(argv)
@@ -360,7 +375,12 @@ def main(argv=None) -> int:
     from gliner import GLiNER
     import gliner
 
-    from scripts.build_fixtures import build_tiny, build_tiny_minilm, build_tiny_token
+    from scripts.build_fixtures import build_tiny, build_tiny_deberta, build_tiny_minilm, build_tiny_token
+
+    if a.text_encoder == "deberta" and a.labels_encoder != "tiny":
+        p.error("--text-encoder deberta trains the tiny labels encoder too: drop --labels-encoder")
+    if a.text_encoder == "deberta" and a.span_mode == "token_level":
+        p.error("--text-encoder deberta builds the span model (tiny-deberta); drop --span-mode")
 
     train_seed = TRAIN_SEED_BASE + a.seed
     train_data = generate(a.train_size, train_seed)
@@ -371,8 +391,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="tiny-build-") as td:
         if a.labels_encoder == "minilm" and a.span_mode == "token_level":
             p.error("--labels-encoder minilm trains the span model only")
-        build = (build_tiny_minilm if a.labels_encoder == "minilm"
-                 else build_tiny_token if a.span_mode == "token_level" else build_tiny)
+        build = (build_tiny_minilm if a.labels_encoder == "minilm" else
+                 build_tiny_token if a.span_mode == "token_level" else
+                 build_tiny_deberta if a.text_encoder == "deberta" else build_tiny)
         built = a.init if a.init else build(Path(td) / "tiny", seed=BUILD_SEED)
         model = GLiNER.from_pretrained(str(built), local_files_only=True)
         rnn_before = {k: v.clone() for k, v in model.model.state_dict().items() if k.startswith("rnn.")}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 # transformers model_type -> what it is called in messages and docs. A text encoder here has a wrapper that
 # restates it at a static S (wrappers/); a labels encoder one that LabelsEncoderWrapper restates.
-TEXT_ENCODERS = {"modernbert": "ModernBERT (ettin, modern-gliner-bi)"}
+TEXT_ENCODERS = {"modernbert": "ModernBERT (ettin, modern-gliner-bi)", "deberta-v2": "DeBERTa-v3 (gliner-bi v1.0)"}
 LABELS_ENCODERS = {"bert": "BERT (BGE, MiniLM)"}
 # gliner span_mode -> the head this toolkit exports for it.
 HEADS = {"markerV0": "span", "token_level": "token"}

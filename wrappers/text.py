@@ -10,9 +10,25 @@ import torch.nn.functional as F
 from torch import nn
 
 from upstream import adapter
-from wrappers import banded, blocked
-from wrappers.masks import key_padding_bias, runtime_positions, sliding_window_bias
+from wrappers import blocked
 from wrappers.stacking import stack
+
+
+def token_encoder(backbone: nn.Module, seq_len: int, sliding_window: bool = True, banded_attention: bool = True,
+                  scores_budget: int | None = blocked.SCORES_BUDGET_BYTES) -> nn.Module:
+    """The static-S restatement of the text backbone, by its config's model_type: [1, S] ids and mask ->
+    [1, S, backbone hidden]. The keyword options are ModernBERT's (attention layouts and negative controls)."""
+    kind = backbone.config.model_type
+    if kind == "modernbert":
+        from wrappers.modernbert import ModernBertTokens
+
+        return ModernBertTokens(backbone, seq_len, sliding_window, banded_attention, scores_budget)
+    if kind == "deberta-v2":
+        from wrappers.deberta import DebertaV2Tokens
+
+        return DebertaV2Tokens(backbone, seq_len)
+    raise ValueError(f"text encoder {kind!r} is not supported; only ModernBERT (gliner-bi-*-v2.0) and DeBERTa-v2/v3 "
+                     "(gliner-bi-*-v1.0)")
 
 
 class FusedHeadWeights(nn.Module):
@@ -63,25 +79,13 @@ class TextEncoderWrapper(nn.Module):
             raise ValueError("only subtoken_pooling='first' is supported")
         if adapter.post_fusion(model) is not None or cfg.fuse_layers:
             raise ValueError("post-fusion layers and fuse_layers are not supported")
-        self.backbone = adapter.text_backbone(model)
-        bcfg = self.backbone.config
-        if bcfg.model_type != "modernbert":
-            raise ValueError(f"text encoder {bcfg.model_type!r} is not supported; only ModernBERT")
+        self.tokens = token_encoder(adapter.text_backbone(model), seq_len, sliding_window=sliding_window,
+                                    banded_attention=banded_attention, scores_budget=scores_budget)
         self.projection = adapter.text_projection(model)
         self._init_head(model)
         self.seq_len = seq_len
         self.max_width = cfg.max_width
         self.fuse_span_head = fuse_span_head
-        # `sliding_window=False` exists only as a negative control for the parity tests.
-        self.half_window = bcfg.sliding_window if sliding_window else 10**9
-        self.layer_types = list(bcfg.layer_types)
-        # Sliding layers on diagonal blocks (wrappers/banded.py) at any S with more than three blocks (the last
-        # block padded inside the graph); below that the dense sliding mask is as exact and cheaper.
-        self.banded = banded_attention and sliding_window and banded.usable(seq_len, self.half_window)
-        # Global layers in query blocks so no tensor holds S x S scores for every head (None: upstream's layer).
-        self.global_block = (
-            None if scores_budget is None else blocked.query_block(seq_len, bcfg.num_attention_heads, scores_budget)
-        )
 
     def _check_mode(self, cfg) -> None:
         if cfg.span_mode != "markerV0":
@@ -94,34 +98,22 @@ class TextEncoderWrapper(nn.Module):
         self.head_weights = FusedHeadWeights.of(self.span)
         self.prompt_rep = adapter.prompt_rep(model)
 
-    def _rotary(self, positions: torch.Tensor, layer_type: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """ModernBertRotaryEmbedding.forward, fed runtime positions instead of a constant arange."""
-        rot = self.backbone.rotary_emb
-        inv_freq = getattr(rot, f"{layer_type}_inv_freq")
-        scaling = getattr(rot, f"{layer_type}_attention_scaling")
-        freqs = positions[:, :, None] * inv_freq[None, None, :].float()  # [B, S, D/2]
-        emb = torch.cat((freqs, freqs), dim=-1)
-        return emb.cos() * scaling, emb.sin() * scaling
+    @property
+    def backbone(self) -> nn.Module:
+        return self.tokens.backbone
+
+    @property
+    def banded(self) -> bool:
+        """ModernBERT: whether sliding layers run on diagonal blocks (False for other encoders)."""
+        return bool(getattr(self.tokens, "banded", False))
+
+    @property
+    def global_block(self) -> int | None:
+        """ModernBERT: queries per block of a global layer (None for other encoders)."""
+        return getattr(self.tokens, "global_block", None)
 
     def encode_tokens(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        bb = self.backbone
-        hidden = bb.embeddings(input_ids=input_ids)
-        pos = runtime_positions(attention_mask)
-        masks = {"full_attention": key_padding_bias(attention_mask)}
-        if self.banded:
-            masks["sliding_attention"] = banded.band_bias(attention_mask, self.half_window)
-        else:
-            masks["sliding_attention"] = sliding_window_bias(attention_mask, self.half_window)
-        rope = {t: self._rotary(pos, t) for t in set(self.layer_types)}
-        for layer in bb.layers:
-            kind = layer.attention_type
-            if self.banded and kind == "sliding_attention":
-                hidden = banded.banded_layer(layer, hidden, *rope[kind], masks[kind], self.half_window)
-            elif kind == "full_attention" and self.global_block is not None and self.global_block < self.seq_len:
-                hidden = blocked.blocked_global_layer(layer, hidden, *rope[kind], masks[kind], self.global_block)
-            else:
-                hidden = layer(hidden, attention_mask=masks[kind], position_embeddings=rope[kind])
-        hidden = bb.final_norm(hidden)
+        hidden = self.tokens(input_ids, attention_mask)
         if self.projection is not None:
             hidden = self.projection(hidden)
         return hidden
