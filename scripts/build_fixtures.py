@@ -226,13 +226,17 @@ DEBERTA_V3 = dict(
 )
 DEBERTA_SMALL = dict(DEBERTA_V3, hidden_size=768, num_hidden_layers=6, num_attention_heads=12, intermediate_size=3072)
 DEBERTA_BASE = dict(DEBERTA_V3, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072)
+DEBERTA_LARGE = dict(DEBERTA_V3, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096)
 BGE_SMALL = dict(BASE_LABELS)  # bge-small-en-v1.5: 384 wide, 12 layers
-# member -> (text encoder, labels encoder, gliner hidden size). gliner's hidden size is not known offline; 768 is
-# the DeBERTa width, so the text side has no projection (as gliner does when the widths agree) and the labels side
-# is projected 384 -> 768 (small) or not at all (base). --gliner-hidden overrides it.
+# member -> (text encoder, labels encoder, gliner hidden size): the pairings of knowledgator/gliner-bi-{small,base,
+# large}-v1.0 as their card and knowledgator's docs table state them (docs/family-checkpoints.json): DeBERTa-v3-small
+# + all-MiniLM-L6-v2, -base + bge-small-en-v1.5, -large + bge-base-en-v1.5. gliner's hidden size is not known
+# offline; the DeBERTa width is used, so the text side has no projection (as gliner does when the widths agree).
+# --gliner-hidden overrides it.
 DEBERTA_FAMILY = {
-    "deberta-small": (DEBERTA_SMALL, BGE_SMALL, 768),
-    "deberta-base": (DEBERTA_BASE, BGE_BASE, 768),
+    "deberta-small": (DEBERTA_SMALL, MINILM_L6, 768),
+    "deberta-base": (DEBERTA_BASE, BGE_SMALL, 768),
+    "deberta-large": (DEBERTA_LARGE, BGE_BASE, 1024),
 }
 # Tiny DeBERTa: tiny's widths; 16 position buckets with a 64-position range, so relative distances past 8 tokens
 # take the log-bucket branch and past 64 the clamp (both exercised at the tested lengths, unlike at 256/512).

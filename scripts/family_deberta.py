@@ -33,8 +33,17 @@ def delegation(profile: dict) -> dict:
     }
 
 
+def _shown(x):
+    """Every child log path as documents show paths (no machine folder in a committed file)."""
+    from common.files import shown_path
+
+    if isinstance(x, dict):
+        return {k: shown_path(v) if k == "log" and isinstance(v, str) else _shown(v) for k, v in x.items()}
+    return [_shown(v) for v in x] if isinstance(x, list) else x
+
+
 def member(work: Path) -> dict:
-    out = json.loads((work / "family.json").read_text())
+    out = _shown(json.loads((work / "family.json").read_text()))
     out["delegation"] = {}
     for path in sorted(work.glob("profile-*-*.json")):
         _, precision, seq_len = path.stem.split("-")

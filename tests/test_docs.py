@@ -56,3 +56,22 @@ def test_generated_sections_are_drawn_from_their_committed_json():
     for mod, name in ((phone_arm64, "arm64-tiny-trained.json"), (phone_gpu, "gpu-tiny-trained.json")):
         doc = json.loads((REPO_ROOT / "docs" / name).read_text())
         assert _section("PHONE.md", mod.BEGIN, mod.END) == mod.render(doc, name)
+
+
+def test_family_page_is_drawn_from_its_committed_json():
+    """docs/FAMILY.md is scripts.family's rendering of the three JSON files beside it, and its 'converts' column is
+    the verdict of the check convert runs first (upstream/architecture.py) on each checkpoint's stated encoders."""
+    import json
+
+    from scripts import family
+    from scripts.family_checkpoints import verdict
+
+    load = lambda name: json.loads((REPO_ROOT / "docs" / name).read_text())  # noqa: E731
+    checkpoints = load("family-checkpoints.json")
+    page = (REPO_ROOT / "docs" / "FAMILY.md").read_text()
+    assert page == family.render_doc(load("family.json"), load("family-deberta.json"), checkpoints)
+    refused = {c["id"] for c in checkpoints["checkpoints"] if not verdict(c)[0]}
+    # The ones whose stated architecture this toolkit lacks: a LLaMA text encoder, a poly-encoder's post-fusion, a
+    # DeBERTa labels encoder (the linkers).
+    assert refused == {"knowledgator/gliner-bi-llama-v1.0", "knowledgator/gliner-poly-small-v1.0",
+                       "knowledgator/gliner-linker-base-v1.0", "knowledgator/gliner-linker-large-v1.0"}
