@@ -241,6 +241,12 @@ def _mb(n) -> str:
     return "–" if n is None else f"{n / 1e6:.1f}"
 
 
+def _error_lines(tail: str) -> str:
+    """What a failed child said: its `error:` lines (convert's refusal) when it printed any, else the log's end."""
+    errors = [line for line in tail.splitlines() if line.startswith("error:")]
+    return "\n".join(errors) if errors else tail.strip()[-1200:]
+
+
 def _card(x: dict) -> str:
     return "–" if x.get("card_parameters") is None else f"{x['card_parameters'] / 1e6:.0f}M"
 
@@ -357,7 +363,7 @@ def render(data: dict, title: str = "# The gliner-bi-v2 family (generated)", sou
     failed = [m for m in order if ms[m]["convert"]["exit_code"] != 0]
     for m in failed:
         L += ["", f"### {m}: conversion exited {ms[m]['convert']['exit_code']}", "", "```",
-              ms[m]["convert"]["tail"].strip()[-1200:], "```"]
+              _error_lines(ms[m]["convert"]["tail"]), "```"]
     L += ["", "## Runs", ""]
     L += [f"- {m}: started {ms[m]['started']}, `{' '.join(ms[m].get('command', []))}`" for m in order]
     if cmp:
@@ -381,6 +387,16 @@ def render_doc(data: dict, deberta: dict | None = None, checkpoints: dict | None
     if deberta:
         L.append(_demote(render(deberta, "## DeBERTa-v3 text encoders (the gliner-bi v1.0 shapes)",
                                 "docs/family-deberta.json")))
+        mach = deberta.get("machine")
+        if mach:
+            vnni = any("vnni" in f for f in mach["simd"])
+            L += [f"Measured on {mach['cpu']} ({', '.join(mach['simd'])}). " + (
+                "With VNNI, XNNPACK runs dynamic int8 FCs with its QDU8 kernel." if vnni else
+                "No VNNI: XNNPACK runs the dynamic int8 FCs with its QD8 kernel, slower than fp32 here for any "
+                "model (a plain 256 x 768 -> 3072 Linear: 1.13x), so int8 buys size and memory on this CPU, not "
+                "speed. The v2 table above (measured on another day, its CPU not recorded) has int8 at 0.4-0.7x of "
+                "fp32, as where XNNPACK has its QDU8 (VNNI) kernel: compare the DeBERTa and v2 rows by size and "
+                "parity, not by int8 speed."), ""]
         L += [f"Position scores: {deberta.get('position_scores', '–')}.", "",
               "### Where the text graph runs (per-op profile, S = 256)", "",
               "| member | precision | ops in XNNPACK | builtin ops | builtin by type (count, ms per run) | wall ms |",

@@ -56,7 +56,7 @@ def section(doc: dict, members: dict[str, dict]) -> list[str]:
             sizes = " / ".join(f"{files[p]['bytes'] / 1e6:.0f}" if p in files else "–" for p in ("fp32", "int8"))
             tail = m["convert"].get("tail", "")
             converts = ("yes" if m["convert"]["exit_code"] == 0 else
-                        "as --layout files (the fp32 bundle is past a flatbuffer's 2 GiB: refused before export)"
+                        "bundle refused before export (fp32 past a flatbuffer's 2 GiB); --layout files, not run here"
                         if "a .tflite flatbuffer can address" in tail else "conversion failed: see below")
             shape, parity = f"{c['offline_shape']}", _parity(m)
         else:

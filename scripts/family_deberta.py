@@ -34,11 +34,16 @@ def delegation(profile: dict) -> dict:
 
 
 def _shown(x):
-    """Every child log path as documents show paths (no machine folder in a committed file)."""
+    """Child log paths as documents show paths, and failed children by their error lines (no machine folder in a
+    committed file)."""
     from common.files import shown_path
 
+    from scripts.family import _error_lines
+
     if isinstance(x, dict):
-        return {k: shown_path(v) if k == "log" and isinstance(v, str) else _shown(v) for k, v in x.items()}
+        # A failed child's log tail names the venv's files; its `error:` lines are what a reader needs.
+        return {k: shown_path(v) if k == "log" and isinstance(v, str) else
+                _error_lines(v) if k == "tail" and isinstance(v, str) else _shown(v) for k, v in x.items()}
     return [_shown(v) for v in x] if isinstance(x, list) else x
 
 
@@ -57,6 +62,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", type=Path, default=ROOT / "docs" / "family-deberta.json")
     a = p.parse_args(argv)
     from common.files import atomic_write_bytes
+    from common.machine import describe_machine
 
     data = {
         "what": "DeBERTa-v3 text encoders (gliner-bi-*-v1.0 shapes) with random weights: scripts/build_fixtures.py "
@@ -64,6 +70,9 @@ def main(argv=None) -> int:
                 "runtime on a shared 2-core machine (compare ratios, not absolute times)",
         "position_scores": "per-distance tables (2S - 1 rows, one EMBEDDING_LOOKUP per kind per graph) + "
                            "reshape/slice relative shift (wrappers/deberta.py); no torch.gather, no S x S index",
+        # int8 speed depends on the CPU's int8 dot products: without VNNI XNNPACK runs dynamic int8 FCs with its
+        # QD8 kernel, measured 1.1-1.2x slower than fp32 on a plain Linear here (with AVX-512 VNNI it has QDU8).
+        "machine": describe_machine(),
         "members": [member(w) for w in a.works],
     }
     atomic_write_bytes(a.json, (json.dumps(data, indent=1) + "\n").encode())
