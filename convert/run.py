@@ -19,7 +19,7 @@ from common.inputs import input_dtypes
 from common.machine import tool_versions
 from common.memory import peak_rss_bytes, reset_peak_rss
 from common.tflite import non_builtin_ops, sha256_file, signatures_io
-from common.variants import LABEL_TOKENS, Component, Layout, Precision, Variant
+from common.variants import LABEL_TOKENS, SEQ_LEN_STEP, Component, Layout, Precision, Variant
 from convert.plan import FilePlan
 from upstream import adapter
 from upstream.source import Source, SourceError
@@ -81,13 +81,21 @@ def fit_seq_lens(model, seq_lens, explicit: bool, log=print) -> list[int]:
     """The buckets worth converting for this model: none above the first that holds its whole position range
     (adapter.max_position_tokens: DeBERTa-v3's 512, ettin's 7999). A larger graph would only ever be fed that
     many tokens (max_valid_tokens), at its own cost in time and file size; the runtime windows longer texts.
-    Asked for by --seq-lens: refused, naming the largest useful bucket; from a default ladder: dropped."""
+    Asked for by --seq-lens: refused, naming the largest useful bucket; from a default ladder: dropped, and a default
+    bucket far past the range replaced by the range itself."""
     limit = adapter.max_position_tokens(model)
     covering = [s for s in sorted(seq_lens) if s >= limit]
     if not covering:
         return sorted(seq_lens)
     keep = [s for s in sorted(seq_lens) if s <= covering[0]]
-    dropped = sorted(set(seq_lens) - set(keep))
+    fitted = -(-limit // SEQ_LEN_STEP) * SEQ_LEN_STEP
+    if not explicit and covering[0] - fitted > covering[0] // 4 and fitted not in keep:
+        # A default bucket more than a quarter past the range would run that share of every call on padding (the
+        # web ladder's 1024 on DeBERTa's 512 positions): the range, rounded to a bucket step, takes its place.
+        # ettin's 7999 positions keep 8192 (2% past).
+        log(f"note: bucket {covering[0]} replaced by {fitted}: the text encoder has {limit} trained positions")
+        keep = keep[:-1] + [fitted]
+    dropped = sorted(set(seq_lens) - set(keep) - {covering[0]})
     if dropped and explicit:
         raise SourceError(
             f"--seq-lens {' '.join(map(str, dropped))}: the text encoder has {limit} trained positions, so "
@@ -95,7 +103,7 @@ def fit_seq_lens(model, seq_lens, explicit: bool, log=print) -> list[int]:
         )
     if dropped:
         log(f"note: buckets {' '.join(map(str, dropped))} skipped: the text encoder has {limit} trained positions "
-            f"({covering[0]} holds them all; longer texts are windowed at run time)")
+            f"({keep[-1]} holds them all; longer texts are windowed at run time)")
     return keep
 
 

@@ -237,6 +237,11 @@ def test_default_ladder_stops_at_the_position_range(upstream):
     assert fit_seq_lens(upstream, LADDER, explicit=False, log=notes.append) == [64, 128, 256, 512]
     assert notes and "1024" in notes[0] and "512 trained positions" in notes[0]
     assert fit_seq_lens(upstream, [256, 512], explicit=True) == [256, 512]
+    # The web page's default ladder (256, 1024): 1024 would run half of every call on padding; 512 takes its place.
+    # Asked for explicitly, 1024 is kept (it covers the range).
+    assert fit_seq_lens(upstream, [256, 1024], explicit=False, log=notes.append) == [256, 512]
+    assert "bucket 1024 replaced by 512" in notes[-1]
+    assert fit_seq_lens(upstream, [256, 1024], explicit=True) == [256, 1024]
     with pytest.raises(SourceError, match="--seq-lens 1024 2048: .* 512 is the largest useful bucket"):
         fit_seq_lens(upstream, [256, 512, 1024, 2048], explicit=True)
     # Without 512 in the list, 1024 is the bucket that holds the whole range: kept, only 2048 refused.
