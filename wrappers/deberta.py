@@ -4,7 +4,6 @@ reshapes and slices (no torch.gather, no S x S index)."""
 
 from __future__ import annotations
 
-import weakref
 
 import torch
 import torch.nn.functional as F
@@ -12,6 +11,7 @@ from torch import nn
 from transformers.models.deberta_v2.modeling_deberta_v2 import build_relative_position
 
 from wrappers.masks import key_padding_bias
+from wrappers.shared import OncePerModule
 
 
 def relative_buckets(seq_len: int, position_buckets: int, max_relative_positions: int) -> torch.Tensor:
@@ -42,7 +42,7 @@ def skew(t: torch.Tensor) -> torch.Tensor:
     return flat.reshape(h, s, w - 1)[:, :, :s]
 
 
-class PositionTables(nn.Module):
+class PositionTables(OncePerModule):
     """Every layer's projected relative-position table, stacked: pos_key (c2p) and pos_query (p2c), each
     [layers * 2 span, heads * head_dim], made once per backbone in eager PyTorch with upstream's own modules
     (the layer-normed rel_embeddings through key_proj / query_proj, or pos_key_proj / pos_query_proj).
@@ -52,8 +52,6 @@ class PositionTables(nn.Module):
     when loading the file). As buffers of one instance shared by every wrapper of a model, they are ordinary
     constants that a multi-signature export stores once (as FusedHeadWeights in wrappers/text.py).
     """
-
-    _instances: "weakref.WeakKeyDictionary[nn.Module, PositionTables]" = weakref.WeakKeyDictionary()
 
     @torch.no_grad()
     def __init__(self, backbone: nn.Module):
@@ -67,12 +65,6 @@ class PositionTables(nn.Module):
             if kind in att.pos_att_type:
                 tables = [getattr(layer.attention.self, proj)(rel_emb)[0] for layer in backbone.encoder.layer]
                 self.register_buffer(kind, torch.cat(tables).detach().contiguous(), persistent=False)
-
-    @classmethod
-    def of(cls, backbone: nn.Module) -> "PositionTables":
-        if backbone not in cls._instances:
-            cls._instances[backbone] = cls(backbone)
-        return cls._instances[backbone]
 
 
 class DebertaV2Tokens(nn.Module):

@@ -3,7 +3,6 @@ or, labels-independent, four arrays in and the span representations [1, S, max_w
 
 from __future__ import annotations
 
-import weakref
 
 import torch
 import torch.nn.functional as F
@@ -11,6 +10,7 @@ from torch import nn
 
 from upstream import adapter
 from wrappers import blocked
+from wrappers.shared import OncePerModule
 from wrappers.stacking import stack
 
 
@@ -31,15 +31,9 @@ def token_encoder(backbone: nn.Module, seq_len: int, sliding_window: bool = True
                      "(gliner-bi-*-v1.0)")
 
 
-class FusedHeadWeights(nn.Module):
-    """The span head's out_project weights in the layout the fused head multiplies by, made once per model.
-
-    Slicing or transposing a parameter inside forward makes the converter fold a new constant into every
-    signature (3 x 4 MB fp32 per text graph at base size): one instance, shared by every wrapper of a model,
-    is one set of tensors, which a multi-signature export stores once.
-    """
-
-    _instances: "weakref.WeakKeyDictionary[nn.Module, FusedHeadWeights]" = weakref.WeakKeyDictionary()
+class FusedHeadWeights(OncePerModule):
+    """The span head's out_project weights in the layout the fused head multiplies by, made once per model
+    (wrappers/shared.py: sliced in forward, they would be a new constant in every signature)."""
 
     def __init__(self, span: nn.Module):
         super().__init__()
@@ -48,12 +42,6 @@ class FusedHeadWeights(nn.Module):
         for name, t in (("w1_start", l1.weight[:, :d]), ("w1_end", l1.weight[:, d:]), ("b1", l1.bias),
                         ("w2_t", l2.weight.t()), ("b2", l2.bias)):
             self.register_buffer(name, t.detach().contiguous().clone(), persistent=False)
-
-    @classmethod
-    def of(cls, span: nn.Module) -> "FusedHeadWeights":
-        if span not in cls._instances:
-            cls._instances[span] = cls(span)
-        return cls._instances[span]
 
 
 class TextEncoderWrapper(nn.Module):

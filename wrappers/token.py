@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import weakref
 
 import torch
 import torch.nn.functional as F
@@ -11,18 +10,17 @@ from torch import nn
 
 from common.variants import TOKEN_LEVEL
 from upstream import adapter
+from wrappers.shared import OncePerModule
 from wrappers.stacking import stack
 from wrappers.text import TextEncoderWrapper
 
 
-class ScorerWeights(nn.Module):
+class ScorerWeights(OncePerModule):
     """out_mlp's first Linear split over its input concatenation [tok0, lab0, tok1 * lab1], made once per model.
 
     Slicing a parameter inside forward folds a new constant into every signature (wrappers/text.py
-    FusedHeadWeights): one instance per Scorer, shared by every bucket's wrapper, is stored once in a bundle.
+    FusedHeadWeights, wrappers/shared.py): one instance per Scorer, shared by every bucket's wrapper, is stored once.
     """
-
-    _instances: "weakref.WeakKeyDictionary[nn.Module, ScorerWeights]" = weakref.WeakKeyDictionary()
 
     def __init__(self, scorer: nn.Module):
         super().__init__()
@@ -31,12 +29,6 @@ class ScorerWeights(nn.Module):
         for name, t in (("w_tok", l1.weight[:, :d]), ("w_lab", l1.weight[:, d : 2 * d]),
                         ("w_prod", l1.weight[:, 2 * d :]), ("b1", l1.bias)):
             self.register_buffer(name, t.detach().contiguous().clone(), persistent=False)
-
-    @classmethod
-    def of(cls, scorer: nn.Module) -> "ScorerWeights":
-        if scorer not in cls._instances:
-            cls._instances[scorer] = cls(scorer)
-        return cls._instances[scorer]
 
 
 class TokenLogitsWrapper(TextEncoderWrapper):
