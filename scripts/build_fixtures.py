@@ -71,18 +71,12 @@ def _corpus() -> list[str]:
     return tokenizer_corpus()
 
 
-def build_text_tokenizer(corpus: list[str], vocab_size: int, model_max_length: int):
-    """Byte-level BPE with ModernBERT-style special tokens and a `[CLS] $A [SEP]` template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+def _cls_sep_tokenizer(tok, model_max_length: int):
+    """A trained text tokenizer with the `[CLS] $A [SEP]` template every gliner text encoder here has, wrapped as
+    transformers' fast tokenizer (what gliner loads and save_pretrained writes as tokenizer.json)."""
+    from tokenizers import processors
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=TEXT_SPECIAL, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
-    )
-    tok.train_from_iterator(corpus, trainer)
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
@@ -91,6 +85,20 @@ def build_text_tokenizer(corpus: list[str], vocab_size: int, model_max_length: i
         tokenizer_object=tok, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]",
         mask_token="[MASK]", model_max_length=model_max_length,
     )
+
+
+def build_text_tokenizer(corpus: list[str], vocab_size: int, model_max_length: int):
+    """Byte-level BPE with ModernBERT-style special tokens and a `[CLS] $A [SEP]` template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=TEXT_SPECIAL, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(corpus, trainer)
+    return _cls_sep_tokenizer(tok, model_max_length)
 
 
 # DeBERTa-v3's special tokens and ids (microsoft/deberta-v3-*'s spm.model: [PAD]=0 [CLS]=1 [SEP]=2 [UNK]=3; [MASK]
@@ -102,8 +110,7 @@ def build_spm_tokenizer(corpus: list[str], vocab_size: int, model_max_length: in
     """A SentencePiece-style tokenizer as DeBERTa-v3's tokenizer.json has it (Unigram model, Metaspace "▁"
     pre-tokenizer and decoder, `[CLS] $A [SEP]`), trained locally: the word-boundary marker and the unigram
     segmentation are what the runtime's word -> first-subword mapping must get right."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
     tok = Tokenizer(models.Unigram())
     # DeBERTa-v3's converted tokenizer normalizes with NFKC-like rules and strips nothing else; NFKC is enough to
@@ -117,14 +124,7 @@ def build_spm_tokenizer(corpus: list[str], vocab_size: int, model_max_length: in
     got = [tok.token_to_id(t) for t in SPM_SPECIAL]
     if got != list(range(len(SPM_SPECIAL))):
         raise RuntimeError(f"special token ids {got} are not DeBERTa-v3's 0..4 ({SPM_SPECIAL})")
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]",
-        mask_token="[MASK]", model_max_length=model_max_length,
-    )
+    return _cls_sep_tokenizer(tok, model_max_length)
 
 
 def build_labels_tokenizer(corpus: list[str], vocab_size: int):

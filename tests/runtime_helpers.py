@@ -115,9 +115,63 @@ def env() -> dict:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
 
 
+def upstream_span_decode(logits, labels: list[str]) -> list[tuple[int, int, str, float]]:
+    """gliner's SpanDecoder on [num_words, max_width, C] logits (flat, single-label, threshold 0.5)."""
+    import types
+
+    import torch
+    from gliner.decoding.decoder import SpanDecoder
+
+    out = SpanDecoder(types.SimpleNamespace()).decode(
+        [["w"] * logits.shape[0]], {i + 1: x for i, x in enumerate(labels)}, torch.from_numpy(logits[None]),
+        span_idx=None, span_mask=None, span_logits=None, flat_ner=True, threshold=0.5, multi_label=False,
+        return_class_probs=False, input_spans=None,
+    )
+    return [(s.start, s.end, s.entity_type, s.score) for s in out[0]]
+
+
+def upstream_per_window(upstream, artifacts: Path, text: str, labels: list[str], max_seq_len: int | None = None):
+    """The windows rule computed without the runtime: the windows planned from the manifest's fp32 text graphs
+    (those up to max_seq_len) and upstream's tokenizer, upstream run on each window's text, each start row kept from
+    the window owning it (spans past a window's end are -inf, never scored there), decoded once with upstream's
+    decoder. Returns (entities as predict_entities gives them, the windows as (start, stop, owned rows))."""
+    import numpy as np
+
+    from runtime.words import split_words
+    from validate.reference import upstream_reference
+
+    manifest = json.loads((artifacts / "manifest.json").read_text())
+    cfg = manifest["config"]
+    graphs = [g for a in manifest["artifacts"].values() for g in a["graphs"]
+              if g["variant"].startswith("text_encoder_") and g["variant"].endswith("_fp32")
+              and g["inputs"][0]["shape"][1] <= (max_seq_len or 10**9)]
+    seq_lens = [g["inputs"][0]["shape"][1] for g in graphs]
+    max_words = min(cfg["max_len"], max(seq_lens))
+    budgets = sorted((min(s, g["max_valid_tokens"]), min(max_words, s)) for s, g in zip(seq_lens, graphs))
+    triples = split_words(text)
+    words = [w for w, _, _ in triples]
+    enc = upstream.data_processor.transformer_tokenizer(words, is_split_into_words=True)
+    counts = np.bincount([w for w in enc.word_ids() if w is not None], minlength=len(words)).tolist()
+    special = sum(w is None for w in enc.word_ids())
+    windows = reference_bucket_windows(counts, special, budgets, 4 * cfg["max_width"])
+    width = cfg["max_width"]
+    logits = np.full((len(words), width, len(labels)), -np.inf, np.float32)
+    for a, b, owned in windows:
+        ref = upstream_reference(upstream, text[triples[a][1] : triples[b - 1][2]], labels)
+        assert ref.words == words[a:b]
+        for s in owned:
+            row = ref.logits[s - a].copy()
+            row[np.arange(width) + s >= b] = -np.inf  # never scored in this window
+            logits[s] = row
+    want = [{"start": triples[s][1], "end": triples[e][2], "text": text[triples[s][1] : triples[e][2]], "label": lab,
+             "score": sc} for s, e, lab, sc in upstream_span_decode(logits, labels)]
+    return want, windows
+
+
 __all__ = [
     "CORE_LABELS", "EXTRA_TEXTS", "LABELS_30", "SCORE_TOL", "copy_folder", "diff", "edit_manifest", "env", "f1",
-    "keyed", "long_text", "noisy_text", "reference_bucket_windows", "reference_windows",
+    "keyed", "long_text", "noisy_text", "reference_bucket_windows", "reference_windows", "upstream_per_window",
+    "upstream_span_decode",
 ]
 
 

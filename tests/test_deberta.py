@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from tests.conftest import CORE_LABELS, LABELS_25, ROOT, built_once, convert_into, load_gliner
-from tests.runtime_helpers import EXTRA_TEXTS, SCORE_TOL, diff, long_text, reference_bucket_windows
+from tests.runtime_helpers import EXTRA_TEXTS, SCORE_TOL, diff, long_text, upstream_per_window
 from upstream import adapter
 from validate.reference import candidate_inputs, upstream_reference, valid_span_mask
 from validate.suite import fill_text, load_suite
@@ -274,52 +274,12 @@ def test_runtime_equals_upstream_predict_entities(rt, upstream):
     assert len(texts) > 20 and n_ents > len(texts)  # the trained model finds entities: not vacuous
 
 
-def _upstream_decode(logits: np.ndarray, labels: list[str]):
-    """gliner's SpanDecoder on [num_words, max_width, C] logits (flat, single-label, threshold 0.5)."""
-    import types
-
-    from gliner.decoding.decoder import SpanDecoder
-
-    out = SpanDecoder(types.SimpleNamespace()).decode(
-        [["w"] * logits.shape[0]], {i + 1: x for i, x in enumerate(labels)}, torch.from_numpy(logits[None]),
-        span_idx=None, span_mask=None, span_logits=None, flat_ner=True, threshold=0.5, multi_label=False,
-        return_class_probs=False, input_spans=None,
-    )
-    return [(s.start, s.end, s.entity_type, s.score) for s in out[0]]
-
-
 def test_text_longer_than_the_largest_bucket_is_windowed_as_upstream_per_window(rt, upstream, deberta_artifacts):
-    """The windows rule (tests/test_runtime_parity.py), restated without the runtime: upstream run on each
+    """The windows rule (tests/runtime_helpers.upstream_per_window), computed without the runtime: upstream run on each
     window's text, each start row from the window owning it, decoded once; the runtime gives the same entities."""
-    from runtime.words import split_words
-
     text = " ".join(long_text().split()[:700])
-    man = json.loads((deberta_artifacts / "manifest.json").read_text())
-    cfg = man["config"]
-    graphs = [g for a in man["artifacts"].values() for g in a["graphs"]
-              if g["variant"].startswith("text_encoder_") and g["variant"].endswith("_fp32")]
-    seq_lens = [g["inputs"][0]["shape"][1] for g in graphs]
-    max_words = min(cfg["max_len"], max(seq_lens))
-    budgets = sorted((min(s, g["max_valid_tokens"]), min(max_words, s)) for s, g in zip(seq_lens, graphs))
-    triples = split_words(text)
-    words = [w for w, _, _ in triples]
-    enc = adapter.text_tokenizer(upstream)(words, is_split_into_words=True)
-    counts = np.bincount([w for w in enc.word_ids() if w is not None], minlength=len(words)).tolist()
-    special = sum(w is None for w in enc.word_ids())
-    windows = reference_bucket_windows(counts, special, budgets, 4 * cfg["max_width"])
-    assert len(windows) > 2 and sum(counts) + special > max(seq_lens)
-
-    width = cfg["max_width"]
-    logits = np.full((len(words), width, len(CORE_LABELS)), -np.inf, np.float32)
-    for a, b, owned in windows:
-        ref = upstream_reference(upstream, text[triples[a][1] : triples[b - 1][2]], CORE_LABELS)
-        assert ref.words == words[a:b]
-        for s in owned:
-            row = ref.logits[s - a].copy()
-            row[np.arange(width) + s >= b] = -np.inf
-            logits[s] = row
-    want = [{"start": triples[s][1], "end": triples[e][2], "text": text[triples[s][1] : triples[e][2]], "label": lab,
-             "score": sc} for s, e, lab, sc in _upstream_decode(logits, CORE_LABELS)]
+    want, windows = upstream_per_window(upstream, deberta_artifacts, text, CORE_LABELS)
+    assert len(windows) > 2 and adapter.count_text_tokens(upstream, text) > max(CONVERTED)
     got = rt.predict_entities(text, CORE_LABELS)
     assert [(w.start, w.stop) for w in rt.prepare(text).windows] == [(a, b) for a, b, _ in windows]
     problems, d = diff(want, got, text)

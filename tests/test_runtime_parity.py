@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import types
 from collections import defaultdict
 
 import numpy as np
@@ -15,6 +14,7 @@ from tests.conftest import ROOT, load_gliner
 from tests.runtime_helpers import (
     CORE_LABELS, EXTRA_TEXTS, LABELS_30, SCORE_TOL, diff, env, f1, keyed, long_text, noisy_text,
     reference_bucket_windows,
+    upstream_per_window,
 )
 from validate.suite import FILL_SENTENCES, load_suite
 
@@ -150,19 +150,6 @@ def test_empty_text_gives_no_entities(rt, text):
 # ---------------------------------------------------------------------------------------------- long texts
 
 
-def _upstream_decode(logits: np.ndarray, labels: list[str]) -> list[tuple[int, int, str, float]]:
-    """gliner's SpanDecoder on [num_words, max_width, C] logits (flat, single-label, threshold 0.5)."""
-    import torch
-    from gliner.decoding.decoder import SpanDecoder
-
-    out = SpanDecoder(types.SimpleNamespace()).decode(
-        [["w"] * logits.shape[0]], {i + 1: x for i, x in enumerate(labels)}, torch.from_numpy(logits[None]),
-        span_idx=None, span_mask=None, span_logits=None, flat_ner=True, threshold=0.5, multi_label=False,
-        return_class_probs=False, input_spans=None,
-    )
-    return [(s.start, s.end, s.entity_type, s.score) for s in out[0]]
-
-
 @pytest.mark.parametrize("max_seq_len", [None, 256], ids=["every-bucket", "capped-256"])
 def test_windowed_text_equals_upstream_run_per_window(rt, upstream, tiny_trained_artifacts, max_seq_len):
     """Exact rule, computed without the runtime: plan the windows from the manifest's limits and upstream's
@@ -170,42 +157,12 @@ def test_windowed_text_equals_upstream_run_per_window(rt, upstream, tiny_trained
     window's end are -inf), decode once with upstream's decoder; the runtime must give the same entities.
     With max_seq_len the largest bucket allowed sets the windows (an app trading context for memory)."""
     from runtime import GLiNERLiteRT
-    from runtime.words import split_words
-    from validate.reference import upstream_reference
 
     if max_seq_len is not None:
         rt = GLiNERLiteRT.from_pretrained(tiny_trained_artifacts, "fp32", num_threads=1, max_seq_len=max_seq_len)
     text = long_text()
-    manifest = json.loads((tiny_trained_artifacts / "manifest.json").read_text())
-    cfg = manifest["config"]
-    text_graphs = [g for a in manifest["artifacts"].values() for g in a["graphs"]
-                   if g["variant"].startswith("text_encoder_") and g["variant"].endswith("_fp32")
-                   and g["inputs"][0]["shape"][1] <= (max_seq_len or 10**9)]
-    seq_lens = [g["inputs"][0]["shape"][1] for g in text_graphs]
-    max_words = min(cfg["max_len"], max(seq_lens))
-    budgets = sorted((min(s, g["max_valid_tokens"]), min(max_words, s)) for s, g in zip(seq_lens, text_graphs))
-    triples = split_words(text)
-    words = [w for w, _, _ in triples]
-    enc = upstream.data_processor.transformer_tokenizer(words, is_split_into_words=True)
-    counts = np.bincount([w for w in enc.word_ids() if w is not None], minlength=len(words)).tolist()
-    special = sum(w is None for w in enc.word_ids())
-    windows = reference_bucket_windows(counts, special, budgets, 4 * cfg["max_width"])
+    want, windows = upstream_per_window(upstream, tiny_trained_artifacts, text, CORE_LABELS, max_seq_len)
     assert len(windows) > 2
-
-    width = cfg["max_width"]
-    logits = np.full((len(words), width, len(CORE_LABELS)), -np.inf, np.float32)
-    for a, b, owned in windows:
-        ref = upstream_reference(upstream, text[triples[a][1] : triples[b - 1][2]], CORE_LABELS)
-        assert ref.words == words[a:b]
-        for s in owned:
-            row = ref.logits[s - a].copy()
-            row[np.arange(width) + s >= b] = -np.inf  # never scored in this window
-            logits[s] = row
-    want = [
-        {"start": triples[s][1], "end": triples[e][2], "text": text[triples[s][1] : triples[e][2]], "label": lab,
-         "score": sc}
-        for s, e, lab, sc in _upstream_decode(logits, CORE_LABELS)
-    ]
     got = rt.predict_entities(text, CORE_LABELS)
     assert [(w.start, w.stop) for w in rt.prepare(text).windows] == [(a, b) for a, b, _ in windows]
     problems, d = diff(want, got, text)

@@ -246,12 +246,8 @@ def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Cas
     interp = _load(res, path, num_threads, graph, opener)
     if interp is None:
         return
-    tol = res.tol
-    margin = tol.flip_margin if tol.flip_margin is not None else 1e-5
-    paths = {"upstream_labels": SpanStats(tuple(thresholds), margin)}
-    app = tflite_label_embeds is not None and tflite_prompts is not None
-    if app:
-        paths["tflite_labels"] = SpanStats(tuple(thresholds), margin)
+    app_embeds = tflite_label_embeds if tflite_prompts is not None else None
+    paths = text_paths(res, thresholds, app_embeds)
     skipped_truncated = 0
     limit = min(v.seq_len, graph.max_valid_tokens)
     want_shape = (1, v.seq_len, k, adapter.config(model).hidden_size)
@@ -274,16 +270,37 @@ def validate_spans(model, res: Result, path: Path, graph: Graph, cases: list[Cas
         ref_emb = case.ref.labels_embeds[:c]
         prompts = {"upstream_labels": upstream_prompts(model, ref_emb) if tflite_prompts is None
                    else tflite_prompts(ref_emb)}
-        if app:
-            emb = [tflite_label_embeds.get(lab) for lab in case.item.labels]
-            if any(e is None for e in emb):
-                skipped_truncated += 1
-            else:
-                prompts["tflite_labels"] = tflite_prompts(np.stack(emb))
+        feeds, missing = label_feeds(case, app_embeds)
+        skipped_truncated += missing
+        if "tflite_labels" in feeds:
+            prompts["tflite_labels"] = tflite_prompts(feeds["tflite_labels"])
         for name, p in prompts.items():
             logits = out[0, :w] @ p.T  # [w, K, c]: upstream's einsum "BLKD,BCD->BLKC"
             paths[name].add(want, logits[valid], case.entities, entity_sets(logits, w, case.item.labels, thresholds))
     _finish_text(res, paths, skipped_truncated, interp, judge_entities, unjudged)
+
+
+def text_paths(res: Result, thresholds, tflite_label_embeds: dict | None) -> dict[str, SpanStats]:
+    """The statistics a text graph (span or token) keeps per path: upstream's label embeddings, and the labels
+    encoder .tflite's when given; flips counted outside the precision's margin."""
+    margin = res.tol.flip_margin if res.tol.flip_margin is not None else 1e-5
+    paths = {"upstream_labels": SpanStats(tuple(thresholds), margin)}
+    if tflite_label_embeds is not None:
+        paths["tflite_labels"] = SpanStats(tuple(thresholds), margin)
+    return paths
+
+
+def label_feeds(case: Case, tflite_label_embeds: dict | None) -> tuple[dict[str, np.ndarray], int]:
+    """The label embeddings a text graph is fed for one case, per path, and 1 if the .tflite path had to be skipped
+    (a label the labels encoder's run truncated away has no embedding)."""
+    feeds = {"upstream_labels": case.ref.labels_embeds}
+    if tflite_label_embeds is None:
+        return feeds, 0
+    emb = [tflite_label_embeds.get(lab) for lab in case.item.labels]
+    if any(e is None for e in emb):
+        return feeds, 1
+    feeds["tflite_labels"] = np.stack(emb)
+    return feeds, 0
 
 
 def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case], thresholds,
@@ -297,11 +314,7 @@ def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case
     interp = _load(res, path, num_threads, graph, opener)
     if interp is None:
         return
-    tol = res.tol
-    margin = tol.flip_margin if tol.flip_margin is not None else 1e-5
-    paths = {"upstream_labels": SpanStats(tuple(thresholds), margin)}
-    if tflite_label_embeds is not None:
-        paths["tflite_labels"] = SpanStats(tuple(thresholds), margin)
+    paths = text_paths(res, thresholds, tflite_label_embeds)
     skipped_truncated = 0
     limit = min(v.seq_len, graph.max_valid_tokens)
     shape_ok = True
@@ -311,15 +324,9 @@ def validate_text(model, res: Result, path: Path, graph: Graph, cases: list[Case
         w, c = case.ref.num_words, len(case.item.labels)
         valid = valid_span_mask(w, k)
         want = case.ref.logits[:w, :, :c][valid]
-        feeds = {"upstream_labels": None}
-        if tflite_label_embeds is not None:
-            emb = [tflite_label_embeds.get(lab) for lab in case.item.labels]
-            if any(e is None for e in emb):
-                skipped_truncated += 1
-            else:
-                feeds["tflite_labels"] = np.stack(emb)
+        feeds, missing = label_feeds(case, tflite_label_embeds)
+        skipped_truncated += missing
         for name, emb in feeds.items():
-            emb = case.ref.labels_embeds if emb is None else emb
             parts = []
             # More labels than the graph's max_types columns run in groups, as the runtime does.
             for g in range(0, c, per_call):

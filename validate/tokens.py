@@ -11,9 +11,8 @@ from common.inputs import build_token_inputs
 from common.manifest import Graph
 from runtime.token_decoding import decode_tokens
 from upstream import adapter
-from validate.graphs import Interp, _finish_text, _load
+from validate.graphs import Interp, _finish_text, _load, label_feeds, text_paths
 from validate.results import Case, Result, Stage
-from validate.stats import SpanStats
 
 
 def token_entity_sets(logits: np.ndarray, num_words: int, labels, thresholds) -> dict:
@@ -35,11 +34,7 @@ def validate_tokens(model, res: Result, path: Path, graph: Graph, cases: list[Ca
     interp = _load(res, path, num_threads, graph, opener)
     if interp is None:
         return
-    tol = res.tol
-    margin = tol.flip_margin if tol.flip_margin is not None else 1e-5
-    paths = {"upstream_labels": SpanStats(tuple(thresholds), margin)}
-    if tflite_label_embeds is not None:
-        paths["tflite_labels"] = SpanStats(tuple(thresholds), margin)
+    paths = text_paths(res, thresholds, tflite_label_embeds)
     skipped_truncated = 0
     limit = min(v.seq_len, graph.max_valid_tokens)
     want_shape = (1, v.seq_len, per_call, 3)
@@ -50,13 +45,8 @@ def validate_tokens(model, res: Result, path: Path, graph: Graph, cases: list[Ca
             continue
         w, c = ref.num_words, len(case.item.labels)
         want = ref.logits[:w, :c, :]
-        feeds = {"upstream_labels": ref.labels_embeds}
-        if tflite_label_embeds is not None:
-            emb = [tflite_label_embeds.get(lab) for lab in case.item.labels]
-            if any(e is None for e in emb):
-                skipped_truncated += 1
-            else:
-                feeds["tflite_labels"] = np.stack(emb)
+        feeds, missing = label_feeds(case, tflite_label_embeds)
+        skipped_truncated += missing
         for name, emb in feeds.items():
             parts = []
             for g in range(0, c, per_call):
